@@ -1,0 +1,40 @@
+//! Rendering `check` results for people (text) and for machines (JSON).
+
+use std::fmt::Write;
+
+use super::check::CheckReport;
+use crate::evaluate::Verdict;
+
+pub fn json(report: &CheckReport) -> String {
+    serde_json::to_string_pretty(&report.outcomes).expect("outcomes always serialize")
+}
+
+pub fn text(report: &CheckReport, colour: bool) -> String {
+    let paint = |code: &str, s: &str| if colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+    let mut out = String::new();
+    let mut counts = [0usize; 5];
+    for o in &report.outcomes {
+        counts[o.verdict as usize] += 1;
+        let (label, code) = match o.verdict {
+            Verdict::Deny => ("DENY  ", "1;31"),
+            Verdict::Warn => ("WARN  ", "1;33"),
+            Verdict::Audit => ("AUDIT ", "1;36"),
+            Verdict::Exempt => ("EXEMPT", "1;35"),
+            Verdict::Allow => ("ALLOW ", "1;32"),
+        };
+        let target = if o.namespace.is_empty() { o.name.clone() } else { format!("{}/{}", o.namespace, o.name) };
+        let classes = if o.classes.is_empty() { "unclassified".to_string() } else { o.classes.join(", ") };
+        writeln!(out, "{} {} {target}  [{classes}]  ({})", paint(code, label), o.kind, o.origin).unwrap();
+        for v in &o.violations {
+            writeln!(out, "       - {}", v.message).unwrap();
+        }
+    }
+    let [allow, exempt, audit, warn, deny] = counts;
+    writeln!(
+        out,
+        "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt} exempt, {allow} allowed",
+        report.outcomes.len()
+    )
+    .unwrap();
+    out
+}

@@ -1,0 +1,142 @@
+//! The words a developer reads: what is wrong, why, where the data may go, and the fix.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::topology::{Reach, RegionLabels};
+use crate::catalog::{self, Resolution};
+use crate::inventory::Inventory;
+use crate::policy::{ClassRule, CompiledPolicy};
+
+/// Longest admission warning kubectl should print.
+pub const SHORT_LIMIT: usize = 120;
+const LISTED_REGIONS: usize = 6;
+const LISTED_GAPS: usize = 3;
+
+/// Where the data may reside, e.g. `jurisdiction ID (regions ap-southeast-3, asia-southeast2)`.
+pub(crate) fn allowed_text(class: &ClassRule) -> String {
+    let mut out = String::new();
+    match class.jurisdictions.len() {
+        0 => {}
+        1 => write!(out, "jurisdiction {}", class.jurisdictions[0]).unwrap(),
+        _ => write!(out, "jurisdictions {}", class.jurisdictions.join(", ")).unwrap(),
+    }
+    if class.jurisdictions.is_empty() {
+        write!(out, "regions {}", list(class.allowed.iter().map(String::as_str), LISTED_REGIONS)).unwrap();
+    } else {
+        write!(out, " (regions {})", list(class.allowed.iter().map(String::as_str), LISTED_REGIONS)).unwrap();
+    }
+    out
+}
+
+/// The short name of where the data may go, for warnings.
+pub(crate) fn allowed_brief(class: &ClassRule) -> String {
+    if class.jurisdictions.is_empty() {
+        list(class.allowed.iter().map(String::as_str), 2)
+    } else {
+        class.jurisdictions.join("/")
+    }
+}
+
+/// `a, b, c, ...` with at most `max` items.
+pub(crate) fn list<'a>(items: impl IntoIterator<Item = &'a str>, max: usize) -> String {
+    joined(items, max, ", ")
+}
+
+fn joined<'a>(items: impl IntoIterator<Item = &'a str>, max: usize, separator: &str) -> String {
+    let mut out = String::new();
+    let mut rest = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        if i < max {
+            if i > 0 {
+                out.push_str(separator);
+            }
+            out.push_str(item);
+        } else {
+            rest += 1;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("none");
+    }
+    if rest > 0 {
+        write!(out, " and {rest} more").unwrap();
+    }
+    out
+}
+
+/// Regions to suggest in a fix: allowed ones where nodes exist first, then the others.
+pub(crate) fn suggested_regions(class: &ClassRule, labels: RegionLabels, inventory: &Inventory) -> Vec<String> {
+    let mut with_nodes = BTreeSet::new();
+    for (name, node_labels) in &inventory.nodes {
+        if let Ok(region) = labels.node_region(name, node_labels)
+            && class.allowed.contains(region)
+        {
+            with_nodes.insert(region.to_string());
+        }
+    }
+    let mut out: Vec<String> = with_nodes.into_iter().collect();
+    out.extend(class.allowed.iter().filter(|r| !out.contains(r)).cloned().collect::<Vec<_>>());
+    out
+}
+
+/// The nodeSelector (or affinity) that would confine a pod to allowed regions.
+pub(crate) fn placement_fix(labels: RegionLabels, suggested: &[String]) -> String {
+    let label = labels.selector_label();
+    match suggested {
+        [] => format!("the data class allows no region; correct policy {}", labels.policy.name),
+        [only] => format!("add nodeSelector {label}: {only}"),
+        [first, ..] => format!(
+            "add nodeSelector {label}: {first} (or a required node affinity {label} In [{}])",
+            list(suggested.iter().map(String::as_str), 4)
+        ),
+    }
+}
+
+/// What the reach admits outside `allowed`, explained: the regions, and why a region the
+/// catalogs disagree on did not count.
+pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String {
+    let mut out = format!(
+        "{} {}",
+        if outside.len() == 1 { "region" } else { "regions" },
+        list(outside.iter().copied(), LISTED_REGIONS)
+    );
+    for region in outside {
+        if let Resolution::Ambiguous(known) = catalog::resolve(region, &policy.providers) {
+            let clouds: Vec<String> = known.iter().map(|(p, c)| format!("{p} says {c}")).collect();
+            write!(
+                out,
+                " ({region} is ambiguous across clouds: {}; name your cloud in spec.providers of policy {} or list {region} under a jurisdiction's regions)",
+                clouds.join(", "),
+                policy.name
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+/// A one-line account of a reach, for messages.
+pub(crate) fn reach_problem(reach: &Reach, verb: &str, allowed: &BTreeSet<String>, policy: &CompiledPolicy) -> String {
+    match reach {
+        Reach::Within(_) => {
+            let outside = reach.outside(allowed).unwrap_or_default();
+            format!("{verb} {}, outside them", outside_text(&outside, policy))
+        }
+        Reach::Anywhere(reason) => format!("{verb} any region: {reason}"),
+        Reach::Unknown(gaps) => {
+            let mut whats: Vec<&str> = gaps.iter().map(|g| g.what.as_str()).collect();
+            whats.dedup();
+            format!("cannot be placed for certain: {}", joined(whats, LISTED_GAPS, "; "))
+        }
+    }
+}
+
+/// Cuts `text` to the warning limit on a character boundary.
+pub(crate) fn shorten(mut text: String) -> String {
+    if text.chars().count() > SHORT_LIMIT {
+        let cut: String = text.chars().take(SHORT_LIMIT - 1).collect();
+        text = cut + "…";
+    }
+    text
+}

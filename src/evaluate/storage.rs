@@ -1,0 +1,161 @@
+//! Where a pod's volumes, a claim or a volume may hold data.
+
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Volume};
+use k8s_openapi::api::storage::v1::StorageClass;
+
+use super::topology::{Gap, Reach, RegionLabels, Requirement};
+use crate::inventory::Inventory;
+
+/// What a pod volume is, as far as location goes.
+pub(crate) enum VolumeSource<'a> {
+    /// Lives on the node (emptyDir, hostPath, configMap, secret, projected, downwardAPI,
+    /// image, inline CSI) or can only attach in the node's zone (cloud disks).
+    FollowsPod,
+    Claim(&'a str),
+    /// A generic ephemeral volume: a claim made from the template's class.
+    Ephemeral(Option<&'a str>),
+    /// A network filesystem or block device whose server may be anywhere.
+    Network(&'static str),
+}
+
+pub(crate) fn volume_source(volume: &Volume) -> VolumeSource<'_> {
+    if let Some(pvc) = &volume.persistent_volume_claim {
+        return VolumeSource::Claim(&pvc.claim_name);
+    }
+    if let Some(eph) = &volume.ephemeral {
+        let class = eph.volume_claim_template.as_ref().and_then(|t| t.spec.storage_class_name.as_deref());
+        return VolumeSource::Ephemeral(class);
+    }
+    let network = [
+        (volume.nfs.is_some(), "nfs"),
+        (volume.iscsi.is_some(), "iscsi"),
+        (volume.cephfs.is_some(), "cephfs"),
+        (volume.glusterfs.is_some(), "glusterfs"),
+        (volume.rbd.is_some(), "rbd"),
+        (volume.fc.is_some(), "fc"),
+        (volume.flocker.is_some(), "flocker"),
+        (volume.quobyte.is_some(), "quobyte"),
+        (volume.storageos.is_some(), "storageos"),
+        (volume.portworx_volume.is_some(), "portworxVolume"),
+        (volume.scale_io.is_some(), "scaleIO"),
+        (volume.azure_file.is_some(), "azureFile"),
+        (volume.flex_volume.is_some(), "flexVolume"),
+    ];
+    match network.iter().find(|(present, _)| *present) {
+        Some((_, kind)) => VolumeSource::Network(kind),
+        None => VolumeSource::FollowsPod,
+    }
+}
+
+/// Where a claim's data may be, or `None` when it is provisioned where its pod runs
+/// (WaitForFirstConsumer), which the pod's own placement check covers.
+pub(crate) fn claim_reach(claim: &PersistentVolumeClaim, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
+    let spec = claim.spec.as_ref();
+    if let Some(volume) = spec.and_then(|s| s.volume_name.as_deref()).filter(|v| !v.is_empty()) {
+        return Some(match inventory.persistent_volumes.get(volume) {
+            Some(pv) => volume_reach(pv, labels, inventory),
+            None => Reach::Unknown(vec![Gap {
+                what: format!("its PersistentVolume {volume} is not in the inventory"),
+                fix: format!("create PersistentVolume {volume} with a region label or nodeAffinity before the claim"),
+            }]),
+        });
+    }
+    class_reach(spec.and_then(|s| s.storage_class_name.as_deref()), labels, inventory)
+}
+
+/// Where a StorageClass may provision (named, or the default when `None`).
+pub(crate) fn class_reach(name: Option<&str>, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
+    let class = match name {
+        Some("") => {
+            return Some(Reach::Unknown(vec![Gap {
+                what: "it names no StorageClass and no PersistentVolume, so any matching volume could bind".into(),
+                fix: "set spec.volumeName to a PersistentVolume in an allowed region, or name a StorageClass".into(),
+            }]));
+        }
+        Some(name) => inventory.storage_classes.get(name).ok_or_else(|| Gap {
+            what: format!("StorageClass {name} is not in the inventory"),
+            fix: format!("create StorageClass {name}, or name one that exists"),
+        }),
+        None => inventory.default_storage_class().ok_or_else(|| Gap {
+            what: "it names no StorageClass and the cluster has no default one".into(),
+            fix: "name a StorageClass with WaitForFirstConsumer binding or allowedTopologies".into(),
+        }),
+    };
+    match class {
+        Err(gap) => Some(Reach::Unknown(vec![gap])),
+        Ok(class) => provisioning_reach(class, labels, inventory),
+    }
+}
+
+fn provisioning_reach(class: &StorageClass, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
+    if class.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer") {
+        return None;
+    }
+    let name = class.metadata.name.as_deref().unwrap_or_default();
+    let terms: Vec<Vec<Requirement>> = class
+        .allowed_topologies
+        .iter()
+        .flatten()
+        .filter_map(|t| t.match_label_expressions.as_ref())
+        .filter(|exprs| !exprs.is_empty())
+        .map(|exprs| exprs.iter().map(|e| Requirement::label_in(&e.key, &e.values)).collect())
+        .collect();
+    if terms.is_empty() {
+        return Some(Reach::Anywhere(format!("StorageClass {name} binds Immediately and sets no allowedTopologies")));
+    }
+    Some(labels.terms_reach(terms.iter().map(Vec::as_slice), inventory, false))
+}
+
+/// Where a PersistentVolume's data is: its nodeAffinity, else its region label.
+pub(crate) fn volume_reach(pv: &PersistentVolume, labels: RegionLabels, inventory: &Inventory) -> Reach {
+    let name = pv.metadata.name.as_deref().unwrap_or_default();
+    let terms: Vec<Vec<Requirement>> = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_affinity.as_ref())
+        .and_then(|a| a.required.as_ref())
+        .map(|sel| {
+            sel.node_selector_terms
+                .iter()
+                .map(|t| {
+                    let exprs = t.match_expressions.iter().flatten().map(|e| Requirement {
+                        key: &e.key,
+                        operator: &e.operator,
+                        values: e.values.as_deref().unwrap_or_default(),
+                        field: false,
+                    });
+                    let fields = t.match_fields.iter().flatten().map(|e| Requirement {
+                        key: &e.key,
+                        operator: &e.operator,
+                        values: e.values.as_deref().unwrap_or_default(),
+                        field: true,
+                    });
+                    exprs.chain(fields).collect()
+                })
+                .filter(|t: &Vec<Requirement>| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let by_affinity =
+        (!terms.is_empty()).then(|| labels.terms_reach(terms.iter().map(Vec::as_slice), inventory, false));
+    if let Some(within @ Reach::Within(_)) = by_affinity {
+        return within;
+    }
+    let empty = Default::default();
+    if let Some(region) = labels.stated_region(pv.metadata.labels.as_ref().unwrap_or(&empty)) {
+        return Reach::Within([region.to_string()].into());
+    }
+    match by_affinity {
+        Some(unknown @ Reach::Unknown(_)) => unknown,
+        _ => Reach::Unknown(vec![Gap {
+            what: format!(
+                "PersistentVolume {name} has no topology: no {} label and no nodeAffinity that pins a region",
+                labels.policy.region_label
+            ),
+            fix: format!(
+                "give PersistentVolume {name} a {} label or a required nodeAffinity on it",
+                labels.policy.region_label
+            ),
+        }]),
+    }
+}

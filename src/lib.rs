@@ -1,0 +1,12 @@
+#![forbid(unsafe_code)]
+//! sovereign: keeps classified data in the regions its jurisdiction permits.
+//!
+//! The evaluation core ([`evaluate`]) is pure: an object, an inventory snapshot and a
+//! compiled policy set in, a decision out. Everything else adapts it.
+
+pub mod catalog;
+pub mod cli;
+pub mod evaluate;
+pub mod inventory;
+pub mod manifest;
+pub mod policy;

@@ -1,0 +1,29 @@
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use sovereign::cli::{Cli, Command, Format, crd_yaml, output, run_check};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds => {
+            print!("{}", crd_yaml());
+            ExitCode::SUCCESS
+        }
+        Command::Check(args) => match run_check(&args.policies, &args.manifests, &args.inventory) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Ok(report) => {
+                let text = match args.output {
+                    Format::Json => output::json(&report) + "\n",
+                    Format::Text => output::text(&report, std::io::stdout().is_terminal()),
+                };
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                if report.denied() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            }
+        },
+    }
+}
