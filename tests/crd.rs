@@ -1,0 +1,41 @@
+//! The CRD in crds/ is generated from the Rust types; these tests fail when it drifts.
+
+use sovereign::cli::crd_yaml;
+
+const CRD_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crds/sovereigntypolicies.sovereignty.io.yaml");
+
+#[test]
+fn crds_directory_matches_the_types() {
+    let on_disk = std::fs::read_to_string(CRD_FILE).expect("crds/ holds the CRD");
+    assert!(
+        on_disk == crd_yaml(),
+        "crds/sovereigntypolicies.sovereignty.io.yaml is stale: run `cargo run -- crds > crds/sovereigntypolicies.sovereignty.io.yaml`"
+    );
+}
+
+#[test]
+fn crd_has_the_names_scope_and_columns_the_spec_promises() {
+    let crd: serde_json::Value = serde_yaml_ng::from_str(&crd_yaml()).unwrap();
+    let spec = &crd["spec"];
+    assert_eq!(spec["group"], "sovereignty.io");
+    assert_eq!(spec["scope"], "Cluster");
+    assert_eq!(spec["names"]["shortNames"][0], "sovpol");
+    let version = &spec["versions"][0];
+    assert_eq!(version["name"], "v1alpha1");
+    assert!(version["subresources"]["status"].is_object(), "status subresource");
+    let columns: Vec<&str> =
+        version["additionalPrinterColumns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(columns, ["Enforcement", "Classes", "Violations", "Ready", "Age"]);
+}
+
+#[test]
+fn crd_schema_carries_cel_rules_and_enums() {
+    let yaml = crd_yaml();
+    assert!(yaml.contains("a data class must allow at least one jurisdiction or region"));
+    assert!(yaml.contains("every allowedJurisdictions entry must name a jurisdiction defined in this policy"));
+    let crd: serde_json::Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    assert_eq!(spec["enforcement"]["enum"], serde_json::json!(["Deny", "Warn", "Audit"]));
+    assert_eq!(spec["placement"]["enum"], serde_json::json!(["Strict", "Inventory"]));
+    assert_eq!(spec["regionLabel"]["default"], "topology.kubernetes.io/region");
+}
