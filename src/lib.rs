@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod evaluate;
+pub mod files;
 pub mod inventory;
 pub mod manifest;
 pub mod policy;

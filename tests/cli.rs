@@ -82,7 +82,10 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(violation["policy"], "indonesia-pdp");
     assert_eq!(violation["dataClass"], "citizen-pii");
     let message = violation["message"].as_str().unwrap();
-    assert!(message.starts_with("Deployment gov-id/web: data class \"citizen-pii\" (policy indonesia-pdp)"), "{message}");
+    assert!(
+        message.starts_with("Deployment gov-id/web: data class \"citizen-pii\" (policy indonesia-pdp)"),
+        "{message}"
+    );
     assert!(message.contains("Fix: add nodeSelector topology.kubernetes.io/region: ap-southeast-3"), "{message}");
     assert_eq!(find(&outcomes, "Deployment", "status-page")["violations"], serde_json::json!([]));
 }
@@ -182,7 +185,8 @@ fn an_object_without_kind_exits_2() {
 #[test]
 fn a_pod_with_a_malformed_spec_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: { name: x }\nspec: { nodeSelector: 7 }\n");
+    let file =
+        write(dir.path(), "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: { name: x }\nspec: { nodeSelector: 7 }\n");
     let out = sovereign(&["check", "-p", "examples/policies", "-f", &file]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -297,5 +301,7 @@ fn crds_command_prints_the_crd() {
     let out = sovereign(&["crds"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("kind: CustomResourceDefinition") && text.contains("name: sovereigntypolicies.sovereignty.io"));
+    assert!(
+        text.contains("kind: CustomResourceDefinition") && text.contains("name: sovereigntypolicies.sovereignty.io")
+    );
 }

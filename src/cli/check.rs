@@ -5,15 +5,17 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::evaluate::{Context, Decision, Object, Verdict, Violation, evaluate};
-use crate::inventory::Inventory;
-use crate::manifest::{self, Document, ManifestError, Origin};
-use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::files::{self, FileError};
+use crate::manifest::{self, Origin};
+use crate::policy::PolicySet;
 
 /// Input that `check` cannot work with; the CLI exits 2.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(transparent)]
-    Manifest(#[from] ManifestError),
+    File(#[from] FileError),
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
     #[error("{origin}: {message}")]
     Document { origin: Origin, message: String },
     #[error("policy {name} ({origin}) is invalid:\n  - {}", reasons.join("\n  - "))]
@@ -57,17 +59,10 @@ pub fn run_check(
     manifests: &[PathBuf],
     inventory: &[PathBuf],
 ) -> Result<CheckReport, CheckError> {
-    let policy_docs = manifest::load(policies)?;
-    let set = compile_policies(&policy_docs)?;
-
-    let mut inv = Inventory::default();
-    for doc in manifest::load(inventory)? {
-        add_to_inventory(&mut inv, &doc)?;
-    }
+    let set = compile_policies(policies)?;
+    let mut inv = files::read_inventory(inventory)?;
     let docs = manifest::load(manifests)?;
-    for doc in &docs {
-        add_to_inventory(&mut inv, doc)?;
-    }
+    files::add_to_inventory(&mut inv, &docs)?;
 
     let mut outcomes = Vec::new();
     for doc in docs {
@@ -82,26 +77,16 @@ pub fn run_check(
     Ok(CheckReport { outcomes })
 }
 
-fn compile_policies(docs: &[Document]) -> Result<PolicySet, CheckError> {
-    let mut policies = Vec::new();
-    let mut origins = Vec::new();
-    for doc in docs {
-        let kind = doc.value.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
-        if kind != "SovereigntyPolicy" {
-            return Err(CheckError::Document {
-                origin: doc.origin.clone(),
-                message: format!("expected a SovereigntyPolicy, found {kind}"),
-            });
-        }
-        let policy: SovereigntyPolicy = serde_json::from_value(doc.value.clone()).map_err(|e| {
-            CheckError::Document { origin: doc.origin.clone(), message: format!("not a valid SovereigntyPolicy: {e}") }
-        })?;
-        origins.push((policy.metadata.name.clone().unwrap_or_default(), doc.origin.clone()));
-        policies.push(policy);
-    }
-    let set = PolicySet::compile(&policies);
+/// Compiles the policies; in CI an invalid policy is an input error, not something to skip.
+fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckError> {
+    let read = files::read_policies(paths)?;
+    let set = PolicySet::compile(&read.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
     if let Some(rejected) = set.rejected.first() {
-        let origin = origins.iter().find(|(n, _)| *n == rejected.name).map(|(_, o)| o.to_string()).unwrap_or_default();
+        let origin = read
+            .iter()
+            .find(|(p, _)| p.metadata.name.as_deref() == Some(rejected.name.as_str()))
+            .map(|(_, o)| o.to_string())
+            .unwrap_or_default();
         return Err(CheckError::InvalidPolicy {
             name: rejected.name.clone(),
             origin,
@@ -109,12 +94,6 @@ fn compile_policies(docs: &[Document]) -> Result<PolicySet, CheckError> {
         });
     }
     Ok(set)
-}
-
-fn add_to_inventory(inv: &mut Inventory, doc: &Document) -> Result<(), CheckError> {
-    inv.add(&doc.value)
-        .map(|_| ())
-        .map_err(|e| CheckError::Document { origin: doc.origin.clone(), message: e.to_string() })
 }
 
 fn outcome(object: &Object, decision: Decision, origin: Origin) -> Outcome {

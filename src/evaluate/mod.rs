@@ -120,6 +120,9 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
             let claim = claim_ref.and_then(|r| inventory.claim(ns?, r.name.as_deref()?));
             let sets = [pv.metadata.labels.as_ref(), claim.and_then(|c| c.metadata.labels.as_ref())];
             let found = classify(&sets, ns, &[], inventory, policies);
+            // A volume belongs to its claim's namespace for exemptions: the webhook's
+            // namespaceSelector cannot exempt cluster-scoped objects.
+            judge.exemption_namespace = ns;
             judge.classes(found, |p| vec![volume_exposure(pv, p, inventory)]);
         }
         Object::Binding(binding) => {
@@ -302,11 +305,22 @@ struct Judge<'a> {
     classes: Vec<String>,
     violations: Vec<Violation>,
     exempted_by: Vec<String>,
+    /// The namespace exemptions apply to, for cluster-scoped objects that belong to one.
+    exemption_namespace: Option<&'a str>,
 }
 
 impl<'a> Judge<'a> {
     fn new(object: &'a Object, ctx: &'a Context<'a>, inventory: &'a Inventory, policies: &'a PolicySet) -> Self {
-        Judge { object, ctx, inventory, policies, classes: Vec::new(), violations: Vec::new(), exempted_by: Vec::new() }
+        Judge {
+            object,
+            ctx,
+            inventory,
+            policies,
+            classes: Vec::new(),
+            violations: Vec::new(),
+            exempted_by: Vec::new(),
+            exemption_namespace: None,
+        }
     }
 
     fn namespace(&self) -> &'a str {
@@ -329,7 +343,8 @@ impl<'a> Judge<'a> {
 
     fn exempt(&self, policy: &CompiledPolicy) -> bool {
         let ex = &policy.exemptions;
-        (self.object.namespaced() && ex.namespaces.iter().any(|n| n == self.namespace()))
+        let namespace = if self.object.namespaced() { Some(self.namespace()) } else { self.exemption_namespace };
+        namespace.is_some_and(|ns| ex.namespaces.iter().any(|n| n == ns))
             || self.ctx.user.is_some_and(|u| ex.users.iter().any(|x| x == u))
             || self.ctx.groups.iter().any(|g| ex.groups.contains(g))
     }

@@ -1,10 +1,14 @@
 //! Where a pod's volumes, a claim or a volume may hold data.
 
+use std::collections::BTreeSet;
+
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Volume};
 use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::topology::{Gap, Reach, RegionLabels, Requirement};
 use crate::inventory::Inventory;
+use crate::policy::Selector;
 
 /// What a pod volume is, as far as location goes.
 pub(crate) enum VolumeSource<'a> {
@@ -60,7 +64,61 @@ pub(crate) fn claim_reach(claim: &PersistentVolumeClaim, labels: RegionLabels, i
             }]),
         });
     }
+    if let Some(selector) = spec.and_then(|s| s.selector.as_ref()) {
+        return Some(selected_reach(claim, selector, labels, inventory));
+    }
     class_reach(spec.and_then(|s| s.storage_class_name.as_deref()), labels, inventory)
+}
+
+/// A claim with a selector binds only to an existing volume that matches it (provisioners
+/// do not provision for selectors): it may end up on any of them.
+fn selected_reach(
+    claim: &PersistentVolumeClaim,
+    selector: &LabelSelector,
+    labels: RegionLabels,
+    inventory: &Inventory,
+) -> Reach {
+    let selector = match Selector::compile(selector) {
+        Ok(s) => s,
+        Err(e) => {
+            return Reach::Unknown(vec![Gap {
+                what: format!("its selector is malformed: {e}"),
+                fix: "correct spec.selector".into(),
+            }]);
+        }
+    };
+    let class = claim.spec.as_ref().and_then(|s| s.storage_class_name.as_deref());
+    let (ns, name) = (claim.metadata.namespace.as_deref(), claim.metadata.name.as_deref());
+    let empty = Default::default();
+    let mut regions = BTreeSet::new();
+    let mut gaps = Vec::new();
+    let mut candidates = 0;
+    for pv in inventory.persistent_volumes.values() {
+        let spec = pv.spec.as_ref();
+        let pv_class = spec.and_then(|s| s.storage_class_name.as_deref()).unwrap_or("");
+        let free_or_ours = spec
+            .and_then(|s| s.claim_ref.as_ref())
+            .is_none_or(|r| r.name.as_deref() == name && (r.namespace.as_deref() == ns || ns.is_none()));
+        if !selector.matches(pv.metadata.labels.as_ref().unwrap_or(&empty))
+            || class.is_some_and(|c| c != pv_class)
+            || !free_or_ours
+        {
+            continue;
+        }
+        candidates += 1;
+        match volume_reach(pv, labels, inventory) {
+            Reach::Within(set) => regions.extend(set),
+            Reach::Unknown(g) => gaps.extend(g),
+            anywhere @ Reach::Anywhere(_) => return anywhere,
+        }
+    }
+    if candidates == 0 {
+        return Reach::Unknown(vec![Gap {
+            what: "no PersistentVolume in the inventory matches its selector".into(),
+            fix: "create the PersistentVolume it selects, in an allowed region, before the claim".into(),
+        }]);
+    }
+    if gaps.is_empty() { Reach::Within(regions) } else { Reach::Unknown(gaps) }
 }
 
 /// Where a StorageClass may provision (named, or the default when `None`).

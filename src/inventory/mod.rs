@@ -8,6 +8,10 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod tracked;
+
+pub use tracked::Tracked;
+
 pub type Labels = BTreeMap<String, String>;
 
 /// The annotation that marks the cluster's default StorageClass.
@@ -44,41 +48,25 @@ impl Inventory {
     pub fn add(&mut self, object: &Value) -> Result<bool, InventoryError> {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
         match kind {
-            "Namespace" => {
-                let ns: Namespace = parse(kind, object)?;
-                let name = named(kind, ns.metadata.name)?;
-                self.namespaces.insert(name, ns.metadata.labels.unwrap_or_default());
-            }
-            "Node" => {
-                let node: Node = parse(kind, object)?;
-                let name = named(kind, node.metadata.name)?;
-                self.nodes.insert(name, node.metadata.labels.unwrap_or_default());
-            }
-            "PersistentVolume" => {
-                let pv: PersistentVolume = parse(kind, object)?;
-                let name = named(kind, pv.metadata.name.clone())?;
-                self.persistent_volumes.insert(name, pv);
-            }
-            "PersistentVolumeClaim" => {
-                let pvc: PersistentVolumeClaim = parse(kind, object)?;
-                let name = named(kind, pvc.metadata.name.clone())?;
-                let ns = pvc.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-                self.claims.entry(ns).or_default().insert(name, pvc);
-            }
-            "StorageClass" => {
-                let sc: StorageClass = parse(kind, object)?;
-                let name = named(kind, sc.metadata.name.clone())?;
-                self.storage_classes.insert(name, sc);
-            }
-            "Pod" => {
-                let pod: Pod = parse(kind, object)?;
-                let name = named(kind, pod.metadata.name.clone())?;
-                let ns = pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-                self.pods.entry(ns).or_default().insert(name, pod);
-            }
+            "Namespace" => self.add_parsed::<Namespace>(object)?,
+            "Node" => self.add_parsed::<Node>(object)?,
+            "PersistentVolume" => self.add_parsed::<PersistentVolume>(object)?,
+            "PersistentVolumeClaim" => self.add_parsed::<PersistentVolumeClaim>(object)?,
+            "StorageClass" => self.add_parsed::<StorageClass>(object)?,
+            "Pod" => self.add_parsed::<Pod>(object)?,
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    fn add_parsed<K: Tracked + for<'de> Deserialize<'de>>(&mut self, object: &Value) -> Result<(), InventoryError> {
+        let parsed =
+            K::deserialize(object).map_err(|source| InventoryError::Invalid { kind: K::KIND.to_string(), source })?;
+        if parsed.name().is_none_or(str::is_empty) {
+            return Err(InventoryError::Unnamed { kind: K::KIND.to_string() });
+        }
+        parsed.insert_into(self);
+        Ok(())
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {
@@ -124,12 +112,4 @@ impl Inventory {
             ("Pod", self.pods.values().map(HashMap::len).sum()),
         ]
     }
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(kind: &str, object: &Value) -> Result<T, InventoryError> {
-    T::deserialize(object).map_err(|source| InventoryError::Invalid { kind: kind.to_string(), source })
-}
-
-fn named(kind: &str, name: Option<String>) -> Result<String, InventoryError> {
-    name.filter(|n| !n.is_empty()).ok_or_else(|| InventoryError::Unnamed { kind: kind.to_string() })
 }

@@ -73,12 +73,15 @@ struct Compiled {
 }
 
 impl PolicySet {
-    /// Compiles policies in order of creation (then name): when two define the same data
-    /// class, the later one is rejected as a whole.
+    /// Compiles policies in order of creation, then name (timestamps have one-second
+    /// precision, and every replica must pick the same winner): when two define the same
+    /// data class, the later one is rejected as a whole.
     pub fn compile(policies: &[SovereigntyPolicy]) -> Self {
         let mut ordered: Vec<&SovereigntyPolicy> = policies.iter().collect();
         ordered.sort_by(|a, b| {
-            let key = |p: &SovereigntyPolicy| p.metadata.creation_timestamp.as_ref().map(|t| t.0);
+            let key = |p: &'_ SovereigntyPolicy| {
+                (p.metadata.creation_timestamp.as_ref().map(|t| t.0), p.metadata.name.clone())
+            };
             key(a).cmp(&key(b))
         });
         let mut set = PolicySet::default();

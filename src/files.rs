@@ -1,0 +1,57 @@
+//! Policies and inventory read from files: shared by `check` and standalone `serve`.
+
+use std::path::PathBuf;
+
+use crate::inventory::Inventory;
+use crate::manifest::{self, Document, ManifestError, Origin};
+use crate::policy::SovereigntyPolicy;
+
+/// A file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{origin}: {message}")]
+    Document { origin: Origin, message: String },
+}
+
+/// Every SovereigntyPolicy in the paths, with where each came from.
+pub fn read_policies(paths: &[PathBuf]) -> Result<Vec<(SovereigntyPolicy, Origin)>, FileError> {
+    manifest::load(paths)?.into_iter().map(parse_policy).collect()
+}
+
+fn parse_policy(doc: Document) -> Result<(SovereigntyPolicy, Origin), FileError> {
+    let kind = doc.value.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+    if kind != "SovereigntyPolicy" {
+        return Err(FileError::Document {
+            origin: doc.origin,
+            message: format!("expected a SovereigntyPolicy, found {kind}"),
+        });
+    }
+    match serde_json::from_value(doc.value) {
+        Ok(policy) => Ok((policy, doc.origin)),
+        Err(e) => {
+            Err(FileError::Document { origin: doc.origin, message: format!("not a valid SovereigntyPolicy: {e}") })
+        }
+    }
+}
+
+/// Adds every inventory object in the documents; other kinds are skipped.
+pub fn add_to_inventory<'a>(
+    inventory: &mut Inventory,
+    docs: impl IntoIterator<Item = &'a Document>,
+) -> Result<(), FileError> {
+    for doc in docs {
+        inventory
+            .add(&doc.value)
+            .map_err(|e| FileError::Document { origin: doc.origin.clone(), message: e.to_string() })?;
+    }
+    Ok(())
+}
+
+/// The inventory held in the paths.
+pub fn read_inventory(paths: &[PathBuf]) -> Result<Inventory, FileError> {
+    let mut inventory = Inventory::default();
+    add_to_inventory(&mut inventory, &manifest::load(paths)?)?;
+    Ok(inventory)
+}

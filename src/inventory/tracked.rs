@@ -1,0 +1,222 @@
+//! The kinds the inventory keeps, how each is trimmed to what evaluation reads, and how
+//! it is inserted and removed. Files and watchers both go through here.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeSpec, Pod,
+    PodSpec, Volume,
+};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::core::PartialObjectMeta;
+
+use super::{DEFAULT_CLASS_ANNOTATION, Inventory};
+
+/// An object kind the inventory tracks.
+pub trait Tracked: Sized {
+    const KIND: &'static str;
+    fn meta(&self) -> &ObjectMeta;
+    /// Stores the object, trimmed, replacing any previous version.
+    fn insert_into(self, inventory: &mut Inventory);
+    fn remove_from(&self, inventory: &mut Inventory);
+    /// Forgets every object of this kind (before a relist replaces them).
+    fn clear(inventory: &mut Inventory);
+
+    fn name(&self) -> Option<&str> {
+        self.meta().name.as_deref()
+    }
+
+    fn namespace(&self) -> &str {
+        self.meta().namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or("default")
+    }
+}
+
+/// Only what classification and lookups read: name, namespace, labels, and for
+/// StorageClasses the default-class annotation and creation time.
+fn trim_meta(meta: ObjectMeta, keep_default_annotation: bool) -> ObjectMeta {
+    let annotations = if keep_default_annotation {
+        meta.annotations.and_then(|a| {
+            a.get(DEFAULT_CLASS_ANNOTATION).map(|v| [(DEFAULT_CLASS_ANNOTATION.to_string(), v.clone())].into())
+        })
+    } else {
+        None
+    };
+    ObjectMeta {
+        name: meta.name,
+        namespace: meta.namespace,
+        labels: meta.labels,
+        annotations,
+        creation_timestamp: if keep_default_annotation { meta.creation_timestamp } else { None },
+        ..Default::default()
+    }
+}
+
+fn name_of(meta: &ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+impl Tracked for Namespace {
+    const KIND: &'static str = "Namespace";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        inventory.namespaces.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.namespaces.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.namespaces.clear();
+    }
+}
+
+impl Tracked for Node {
+    const KIND: &'static str = "Node";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        inventory.nodes.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.nodes.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.nodes.clear();
+    }
+}
+
+/// Nodes as a metadata-only watch delivers them: labels are all evaluation needs.
+impl Tracked for PartialObjectMeta<Node> {
+    const KIND: &'static str = "Node";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        inventory.nodes.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.nodes.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.nodes.clear();
+    }
+}
+
+impl Tracked for PersistentVolume {
+    const KIND: &'static str = "PersistentVolume";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        let spec = self.spec.map(|s| PersistentVolumeSpec {
+            claim_ref: s.claim_ref,
+            node_affinity: s.node_affinity,
+            storage_class_name: s.storage_class_name,
+            ..Default::default()
+        });
+        let name = name_of(&self.metadata);
+        let pv = PersistentVolume { metadata: trim_meta(self.metadata, false), spec, status: None };
+        inventory.persistent_volumes.insert(name, pv);
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.persistent_volumes.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.persistent_volumes.clear();
+    }
+}
+
+impl Tracked for PersistentVolumeClaim {
+    const KIND: &'static str = "PersistentVolumeClaim";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        let ns = self.namespace().to_string();
+        let spec = self.spec.map(|s| PersistentVolumeClaimSpec {
+            volume_name: s.volume_name,
+            storage_class_name: s.storage_class_name,
+            selector: s.selector,
+            ..Default::default()
+        });
+        let name = name_of(&self.metadata);
+        let pvc = PersistentVolumeClaim { metadata: trim_meta(self.metadata, false), spec, status: None };
+        inventory.claims.entry(ns).or_default().insert(name, pvc);
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        remove_namespaced(&mut inventory.claims, self.namespace(), &name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.claims.clear();
+    }
+}
+
+impl Tracked for StorageClass {
+    const KIND: &'static str = "StorageClass";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        let name = name_of(&self.metadata);
+        let class = StorageClass {
+            metadata: trim_meta(self.metadata, true),
+            allowed_topologies: self.allowed_topologies,
+            volume_binding_mode: self.volume_binding_mode,
+            provisioner: self.provisioner,
+            ..Default::default()
+        };
+        inventory.storage_classes.insert(name, class);
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.storage_classes.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.storage_classes.clear();
+    }
+}
+
+impl Tracked for Pod {
+    const KIND: &'static str = "Pod";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    /// Keeps the labels and the claims a pod mounts: a binding needs its classes.
+    fn insert_into(self, inventory: &mut Inventory) {
+        let ns = self.namespace().to_string();
+        let spec = self.spec.map(|s| PodSpec {
+            node_name: s.node_name,
+            volumes: s.volumes.map(|vs| {
+                vs.into_iter()
+                    .filter(|v| v.persistent_volume_claim.is_some())
+                    .map(|v| Volume {
+                        name: v.name,
+                        persistent_volume_claim: v.persistent_volume_claim,
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        });
+        let name = name_of(&self.metadata);
+        let pod = Pod { metadata: trim_meta(self.metadata, false), spec, status: None };
+        inventory.pods.entry(ns).or_default().insert(name, pod);
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        remove_namespaced(&mut inventory.pods, self.namespace(), &name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.pods.clear();
+    }
+}
+
+fn remove_namespaced<T>(map: &mut HashMap<String, HashMap<String, T>>, ns: &str, name: &str) {
+    if let Some(inner) = map.get_mut(ns) {
+        inner.remove(name);
+        if inner.is_empty() {
+            map.remove(ns);
+        }
+    }
+}
