@@ -4,6 +4,7 @@
 //! The evaluation core ([`evaluate`]) is pure: an object, an inventory snapshot and a
 //! compiled policy set in, a decision out. Everything else adapts it.
 
+pub mod admission;
 pub mod catalog;
 pub mod cli;
 pub mod evaluate;
@@ -11,3 +12,4 @@ pub mod files;
 pub mod inventory;
 pub mod manifest;
 pub mod policy;
+pub mod server;

@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sovereign::cli::{Cli, Command, Format, crd_yaml, output, run_check};
+use sovereign::cli::{Cli, Command, Format, crd_yaml, output, run_check, run_serve};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,6 +11,13 @@ fn main() -> ExitCode {
             print!("{}", crd_yaml());
             ExitCode::SUCCESS
         }
+        Command::Serve(args) => match run_serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Check(args) => match run_check(&args.policies, &args.manifests, &args.inventory) {
             Err(e) => {
                 eprintln!("error: {e}");

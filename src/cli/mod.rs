@@ -2,12 +2,17 @@
 
 mod check;
 pub mod output;
+mod serve;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::server::telemetry::LogFormat;
+
 pub use check::{CheckError, CheckReport, run_check};
+pub use serve::run_serve;
 
 /// sovereign keeps classified data in the regions its jurisdiction permits.
 #[derive(Debug, Parser)]
@@ -23,6 +28,54 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the SovereigntyPolicy CustomResourceDefinition as YAML.
     Crds,
+    /// Run the admission webhook (HTTPS) and its metrics endpoint (HTTP).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// HTTPS address for /validate, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// Plain HTTP address for /metrics.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    pub metrics_listen: SocketAddr,
+    /// PEM certificate chain; reloaded when it changes.
+    #[arg(long, value_name = "FILE", required_unless_present = "self_signed", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key; reloaded when it changes.
+    #[arg(long, value_name = "FILE", required_unless_present = "self_signed", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Generate a throwaway self-signed certificate for localhost. For local use only.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub self_signed: bool,
+    /// Seconds between checks of the certificate files.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub tls_reload_interval: f64,
+    /// Standalone mode: SovereigntyPolicy files or directories (re-read on change).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub policies: Vec<PathBuf>,
+    /// Standalone mode: inventory files or directories (re-read on change).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub inventory: Vec<PathBuf>,
+    /// Seconds between checks of the standalone files.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub reload_interval: f64,
+    /// Largest request body accepted (larger ones get 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds to answer a review; keep it below the webhook's timeoutSeconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 4.0)]
+    pub request_timeout: f64,
+    /// Seconds requests in flight may take to finish after SIGTERM.
+    #[arg(long, value_name = "SECONDS", default_value_t = 25.0)]
+    pub shutdown_grace: f64,
+    /// Seconds a broken watch is tolerated before /readyz fails.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub watch_grace: f64,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, clap::Args)]

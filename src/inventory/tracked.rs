@@ -220,3 +220,20 @@ fn remove_namespaced<T>(map: &mut HashMap<String, HashMap<String, T>>, ns: &str,
         }
     }
 }
+
+/// Namespaces as a metadata-only watch delivers them: labels are all evaluation needs.
+impl Tracked for PartialObjectMeta<Namespace> {
+    const KIND: &'static str = "Namespace";
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn insert_into(self, inventory: &mut Inventory) {
+        inventory.namespaces.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+    }
+    fn remove_from(&self, inventory: &mut Inventory) {
+        inventory.namespaces.remove(&name_of(&self.metadata));
+    }
+    fn clear(inventory: &mut Inventory) {
+        inventory.namespaces.clear();
+    }
+}

@@ -1,0 +1,262 @@
+//! AdmissionReview v1 in, AdmissionResponse out: the request is read once, judged by the
+//! evaluation core, and answered with a reply written for the developer who sent it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use kube::core::Status;
+use kube::core::admission::AdmissionResponse;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::evaluate::{Context, Decision, Object, Verdict, evaluate};
+use crate::inventory::Tracked;
+use crate::server::state::State;
+
+pub const API_VERSION: &str = "admission.k8s.io/v1";
+
+/// Why a review could not be answered; the API server applies its failurePolicy.
+#[derive(Debug, thiserror::Error)]
+pub enum BadReview {
+    #[error("malformed AdmissionReview: {0}")]
+    Malformed(String),
+    #[error(
+        "unsupported AdmissionReview apiVersion {0:?}: sovereign speaks {API_VERSION} (set admissionReviewVersions: [v1])"
+    )]
+    Version(String),
+    #[error("the AdmissionReview has no request")]
+    NoRequest,
+    #[error("the AdmissionReview request has no uid")]
+    NoUid,
+    #[error("the {operation} request for {kind} carries no object")]
+    NoObject { operation: String, kind: String },
+}
+
+impl BadReview {
+    /// A label for the errors metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            BadReview::Malformed(_) => "malformed_review",
+            BadReview::Version(_) => "unsupported_version",
+            BadReview::NoRequest | BadReview::NoUid => "no_request",
+            BadReview::NoObject { .. } => "no_object",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Review {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    request: Option<Request>,
+}
+
+#[derive(Default, Deserialize)]
+struct Gvk {
+    #[serde(default)]
+    kind: String,
+}
+
+#[derive(Default, Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    kind: Gvk,
+    #[serde(default)]
+    sub_resource: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    operation: String,
+    #[serde(default)]
+    user_info: UserInfo,
+    #[serde(default)]
+    object: Option<Value>,
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// What was decided, with the fields the request log carries.
+pub struct Answer {
+    pub response: AdmissionResponse,
+    pub uid: String,
+    pub kind: String,
+    pub operation: String,
+    pub namespace: String,
+    pub name: String,
+    pub verdict: &'static str,
+    pub dry_run: bool,
+}
+
+/// Reads, judges and answers one review. `lookup_budget` bounds the one live read a
+/// binding may need.
+pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Result<Answer, BadReview> {
+    let started = Instant::now();
+    let review: Review = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    if review.api_version != API_VERSION {
+        return Err(BadReview::Version(review.api_version));
+    }
+    if review.kind != "AdmissionReview" {
+        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
+    }
+    let request = review.request.ok_or(BadReview::NoRequest)?;
+    if request.uid.is_empty() {
+        return Err(BadReview::NoUid);
+    }
+    let kind = request.kind.kind.clone();
+    let mut answer = Answer {
+        response: allowed(&request.uid),
+        uid: request.uid.clone(),
+        kind: kind.clone(),
+        operation: request.operation.clone(),
+        namespace: request.namespace.clone().unwrap_or_default(),
+        name: request.name.clone().unwrap_or_default(),
+        verdict: "allow",
+        dry_run: request.dry_run.unwrap_or(false),
+    };
+    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+        answer.verdict = "unjudged";
+        return Ok(record(answer, state, started));
+    }
+    let mut value = request
+        .object
+        .filter(|o| o.is_object())
+        .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
+    if value.get("kind").and_then(Value::as_str).is_none_or(str::is_empty) {
+        value["kind"] = Value::String(kind.clone());
+    }
+    if request.operation == "UPDATE" && value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        // Finalizers being removed from an object on its way out: never hold that up.
+        answer.verdict = "unjudged";
+        return Ok(record(answer, state, started));
+    }
+    let object = match Object::parse(&value) {
+        Ok(object) => object,
+        Err(e) => {
+            state.metrics.error("malformed_object");
+            answer.response =
+                denied(&request.uid, 400, "BadRequest", format!("sovereign could not read this {kind}: {e}"));
+            answer.verdict = "deny";
+            return Ok(record(answer, state, started));
+        }
+    };
+    if let Object::Other { .. } = object {
+        answer.verdict = "unhandled";
+        return Ok(record(answer, state, started));
+    }
+    if request.sub_resource.as_deref() == Some("binding") || matches!(object, Object::Binding(_)) {
+        ensure_pod_known(&object, request.namespace.as_deref(), state, lookup_budget).await;
+    }
+    let ctx = Context {
+        namespace: request.namespace.as_deref(),
+        user: request.user_info.username.as_deref(),
+        groups: &request.user_info.groups,
+    };
+    let policies = state.policies.load();
+    let decision = {
+        let inventory = state.read_inventory();
+        evaluate(&object, &ctx, &inventory, &policies)
+    };
+    if answer.name.is_empty() {
+        answer.name = object.display_name();
+    }
+    for v in &decision.violations {
+        state.metrics.violation(&v.policy, &v.data_class, &kind);
+    }
+    for policy in &decision.exempted_by {
+        state.metrics.exemption(policy);
+        tracing::info!(uid = %answer.uid, policy = %policy, user = ctx.user.unwrap_or(""), "admitted under exemption");
+    }
+    answer.verdict = decision.verdict.as_str();
+    answer.response = respond(&request.uid, &decision);
+    Ok(record(answer, state, started))
+}
+
+/// A binding names a pod the watch may not have delivered yet: read it once, live.
+async fn ensure_pod_known(object: &Object, namespace: Option<&str>, state: &State, budget: Duration) {
+    let Object::Binding(binding) = object else { return };
+    let (Some(source), Some(name)) = (&state.pods, binding.metadata.name.as_deref()) else { return };
+    let ns = namespace.or(binding.metadata.namespace.as_deref()).unwrap_or("default");
+    if state.read_inventory().pod(ns, name).is_some() {
+        return;
+    }
+    match tokio::time::timeout(budget, source.fetch(ns, name)).await {
+        Ok(Ok(Some(pod))) => pod.insert_into(&mut state.write_inventory()),
+        Ok(Ok(None)) => tracing::warn!(namespace = ns, pod = name, "binding for a pod that does not exist"),
+        Ok(Err(e)) => {
+            state.metrics.error("live_read");
+            tracing::warn!(namespace = ns, pod = name, error = %e, "live read of a binding's pod failed");
+        }
+        Err(_) => {
+            state.metrics.error("live_read_timeout");
+            tracing::warn!(namespace = ns, pod = name, "live read of a binding's pod timed out");
+        }
+    }
+}
+
+fn record(answer: Answer, state: &State, started: Instant) -> Answer {
+    let seconds = started.elapsed().as_secs_f64();
+    state.metrics.admission(&answer.kind, &answer.operation, answer.verdict, seconds);
+    answer
+}
+
+fn allowed(uid: &str) -> AdmissionResponse {
+    let mut response = AdmissionResponse::invalid("");
+    response.uid = uid.to_string();
+    response.allowed = true;
+    response.result = Status::default();
+    response
+}
+
+fn denied(uid: &str, code: u16, reason: &str, message: String) -> AdmissionResponse {
+    let mut response = allowed(uid);
+    response.allowed = false;
+    response.result = Status::failure(&message, reason).with_code(code);
+    response
+}
+
+/// The reply for a decision: a denial with every violation, warnings, or audit notes.
+fn respond(uid: &str, decision: &Decision) -> AdmissionResponse {
+    let full: Vec<&str> = decision.violations.iter().map(|v| v.message.as_str()).collect();
+    match decision.verdict {
+        Verdict::Deny => {
+            let message = if full.len() == 1 {
+                full[0].to_string()
+            } else {
+                format!("{} violations:\n- {}", full.len(), full.join("\n- "))
+            };
+            denied(uid, 403, "Forbidden", message)
+        }
+        Verdict::Warn | Verdict::Audit => {
+            let mut response = allowed(uid);
+            if decision.verdict == Verdict::Warn {
+                let mut warnings: Vec<String> = decision.violations.iter().map(|v| v.short.clone()).collect();
+                warnings.dedup();
+                response.warnings = Some(warnings);
+            }
+            response.audit_annotations = HashMap::from([("violations".to_string(), full.join("\n"))]);
+            response
+        }
+        Verdict::Exempt => {
+            let mut response = allowed(uid);
+            response.audit_annotations = HashMap::from([("exempted-by".to_string(), decision.exempted_by.join(","))]);
+            response
+        }
+        Verdict::Allow => allowed(uid),
+    }
+}

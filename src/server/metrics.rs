@@ -1,0 +1,132 @@
+//! Prometheus metrics: admissions by kind, operation and verdict; latency; policies;
+//! inventory sizes; exemptions; violations; errors by kind.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AdmissionLabels {
+    kind: String,
+    operation: String,
+    verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyLabel {
+    policy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ViolationLabels {
+    policy: String,
+    data_class: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabel {
+    error: String,
+}
+
+type HistogramFamily = Family<KindLabel, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Registry,
+    admissions: Family<AdmissionLabels, Counter>,
+    latency: HistogramFamily,
+    policies: Family<StateLabel, Gauge>,
+    inventory: Family<KindLabel, Gauge>,
+    exemptions: Family<PolicyLabel, Counter>,
+    violations: Family<ViolationLabels, Counter>,
+    errors: Family<ErrorLabel, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 50 µs to ~1.6 s.
+    Histogram::new(exponential_buckets(0.00005, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("sovereign");
+        let m = Metrics {
+            admissions: Family::default(),
+            latency: HistogramFamily::new_with_constructor(latency_histogram),
+            policies: Family::default(),
+            inventory: Family::default(),
+            exemptions: Family::default(),
+            violations: Family::default(),
+            errors: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "admission_requests",
+            "Admission reviews answered, by kind, operation and verdict",
+            m.admissions.clone(),
+        );
+        registry.register("admission_duration_seconds", "Time to answer an admission review", m.latency.clone());
+        registry.register("policies", "SovereigntyPolicies by state (loaded, rejected)", m.policies.clone());
+        registry.register("inventory_objects", "Objects in the inventory cache, by kind", m.inventory.clone());
+        registry.register("exemptions", "Admissions let through by a policy's exemptions", m.exemptions.clone());
+        registry.register(
+            "admission_violations",
+            "Violations found at admission, by policy, data class and kind",
+            m.violations.clone(),
+        );
+        registry.register("errors", "Errors by kind", m.errors.clone());
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    pub fn admission(&self, kind: &str, operation: &str, verdict: &str, seconds: f64) {
+        let labels =
+            AdmissionLabels { kind: kind.to_string(), operation: operation.to_string(), verdict: verdict.to_string() };
+        self.admissions.get_or_create(&labels).inc();
+        self.latency.get_or_create(&KindLabel { kind: kind.to_string() }).observe(seconds);
+    }
+
+    pub fn exemption(&self, policy: &str) {
+        self.exemptions.get_or_create(&PolicyLabel { policy: policy.to_string() }).inc();
+    }
+
+    pub fn violation(&self, policy: &str, data_class: &str, kind: &str) {
+        let labels =
+            ViolationLabels { policy: policy.to_string(), data_class: data_class.to_string(), kind: kind.to_string() };
+        self.violations.get_or_create(&labels).inc();
+    }
+
+    pub fn error(&self, error: &str) {
+        self.errors.get_or_create(&ErrorLabel { error: error.to_string() }).inc();
+    }
+
+    pub fn set_policies(&self, loaded: usize, rejected: usize) {
+        self.policies.get_or_create(&StateLabel { state: "loaded".into() }).set(loaded as i64);
+        self.policies.get_or_create(&StateLabel { state: "rejected".into() }).set(rejected as i64);
+    }
+
+    pub fn set_inventory(&self, kind: &str, count: usize) {
+        self.inventory.get_or_create(&KindLabel { kind: kind.to_string() }).set(count as i64);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}

@@ -1,0 +1,147 @@
+//! Cluster mode: kube-rs watchers feed the inventory and the policy index. Requests never
+//! wait on them; a relist replaces a kind's objects in one step.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt, future::BoxFuture};
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::core::PartialObjectMeta;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+
+use super::state::{PodSource, State};
+use crate::inventory::Tracked;
+use crate::policy::{PolicySet, SovereigntyPolicy};
+
+pub const POLICIES: &str = "SovereigntyPolicy";
+/// Every cache `/readyz` waits for in cluster mode.
+pub const SOURCES: [&str; 7] =
+    [POLICIES, "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "Pod"];
+
+/// Starts every watcher; each runs until the process ends, retrying with backoff.
+pub fn start(client: Client, state: Arc<State>) {
+    let config = watcher::Config::default;
+    spawn_inventory(state.clone(), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
+    spawn_inventory(state.clone(), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
+    spawn_inventory(state.clone(), watcher(Api::<PersistentVolume>::all(client.clone()), config()));
+    spawn_inventory(state.clone(), watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config()));
+    spawn_inventory(state.clone(), watcher(Api::<StorageClass>::all(client.clone()), config()));
+    // Bindings only concern pods not yet scheduled.
+    spawn_inventory(state.clone(), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
+    let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(policies);
+        let mut store = PolicyStore::default();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    state.readiness.healthy(POLICIES);
+                    store.apply(&state, event);
+                }
+                Err(e) => watch_failed(&state, POLICIES, &e),
+            }
+        }
+    });
+}
+
+fn spawn_inventory<K, S>(state: Arc<State>, stream: S)
+where
+    K: Tracked + Send + 'static,
+    S: Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream.default_backoff());
+        let mut buffer = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    state.readiness.healthy(K::KIND);
+                    apply(&state, &mut buffer, event);
+                }
+                Err(e) => watch_failed(&state, K::KIND, &e),
+            }
+        }
+    });
+}
+
+fn watch_failed(state: &State, kind: &'static str, error: &dyn std::fmt::Display) {
+    state.readiness.failing(kind);
+    state.metrics.error("watch");
+    tracing::warn!(kind, error = %error, "watch failed; retrying");
+}
+
+/// Applies one watch event to the inventory. During a (re)list, objects are buffered and
+/// replace the kind's previous objects at once when the list is complete.
+pub fn apply<K: Tracked>(state: &State, buffer: &mut Option<Vec<K>>, event: watcher::Event<K>) {
+    match event {
+        watcher::Event::Init => *buffer = Some(Vec::new()),
+        watcher::Event::InitApply(object) => buffer.get_or_insert_with(Vec::new).push(object),
+        watcher::Event::InitDone => {
+            {
+                let mut inventory = state.write_inventory();
+                K::clear(&mut inventory);
+                for object in buffer.take().unwrap_or_default() {
+                    object.insert_into(&mut inventory);
+                }
+            }
+            state.readiness.synced(K::KIND);
+            tracing::info!(kind = K::KIND, "cache synced");
+        }
+        watcher::Event::Apply(object) => object.insert_into(&mut state.write_inventory()),
+        watcher::Event::Delete(object) => object.remove_from(&mut state.write_inventory()),
+    }
+}
+
+/// The policies seen so far; every change recompiles the index and swaps it in.
+#[derive(Default)]
+pub struct PolicyStore {
+    policies: BTreeMap<String, SovereigntyPolicy>,
+    listing: Option<BTreeMap<String, SovereigntyPolicy>>,
+    synced: bool,
+}
+
+impl PolicyStore {
+    pub fn apply(&mut self, state: &State, event: watcher::Event<SovereigntyPolicy>) {
+        let name = |p: &SovereigntyPolicy| p.metadata.name.clone().unwrap_or_default();
+        match event {
+            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
+            watcher::Event::InitApply(p) => {
+                self.listing.get_or_insert_with(BTreeMap::new).insert(name(&p), p);
+            }
+            watcher::Event::InitDone => {
+                self.policies = self.listing.take().unwrap_or_default();
+                self.synced = true;
+                self.publish(state);
+                state.readiness.synced(POLICIES);
+            }
+            watcher::Event::Apply(p) => {
+                self.policies.insert(name(&p), p);
+                self.publish(state);
+            }
+            watcher::Event::Delete(p) => {
+                self.policies.remove(&name(&p));
+                self.publish(state);
+            }
+        }
+    }
+
+    fn publish(&self, state: &State) {
+        if self.synced {
+            let all: Vec<SovereigntyPolicy> = self.policies.values().cloned().collect();
+            state.swap_policies(PolicySet::compile(&all));
+        }
+    }
+}
+
+/// Reads a pod from the API server, for bindings that beat the watch.
+pub struct LivePods(pub Client);
+
+impl PodSource for LivePods {
+    fn fetch<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<Option<Pod>, String>> {
+        Box::pin(async move {
+            Api::<Pod>::namespaced(self.0.clone(), namespace).get_opt(name).await.map_err(|e| e.to_string())
+        })
+    }
+}
