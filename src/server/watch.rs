@@ -145,3 +145,115 @@ impl PodSource for LivePods {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use watcher::Event;
+
+    use super::*;
+    use crate::inventory::Inventory;
+    use crate::server::state::Readiness;
+
+    fn state() -> State {
+        let readiness = Readiness::new(Duration::from_secs(30));
+        for source in SOURCES {
+            readiness.register(source);
+        }
+        State::new(PolicySet::default(), Inventory::default(), readiness)
+    }
+
+    fn node(name: &str, region: &str) -> PartialObjectMeta<Node> {
+        let mut meta = PartialObjectMeta::<Node>::default();
+        meta.metadata = ObjectMeta {
+            name: Some(name.into()),
+            labels: Some([("topology.kubernetes.io/region".to_string(), region.to_string())].into()),
+            ..Default::default()
+        };
+        meta
+    }
+
+    fn policy(name: &str, class: &str) -> SovereigntyPolicy {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "sovereignty.io/v1alpha1",
+            "kind": "SovereigntyPolicy",
+            "metadata": { "name": name },
+            "spec": {
+                "jurisdictions": [{ "name": "ID", "countries": ["ID"] }],
+                "dataClasses": [{ "name": class, "allowedJurisdictions": ["ID"] }]
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_list_replaces_the_kind_only_when_complete() {
+        let state = state();
+        let mut buffer = None;
+        apply(&state, &mut buffer, Event::Apply(node("stale", "us-east-1")));
+        apply(&state, &mut buffer, Event::Init);
+        apply(&state, &mut buffer, Event::InitApply(node("jkt-1", "ap-southeast-3")));
+        assert!(state.read_inventory().nodes.contains_key("stale"), "old objects serve until the list is done");
+        assert!(state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node cache not synced")));
+        apply(&state, &mut buffer, Event::InitDone);
+        let inventory = state.read_inventory();
+        assert!(!inventory.nodes.contains_key("stale"), "a relist forgets objects deleted meanwhile");
+        assert_eq!(inventory.nodes["jkt-1"]["topology.kubernetes.io/region"], "ap-southeast-3");
+        drop(inventory);
+        assert!(!state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node")));
+    }
+
+    #[test]
+    fn applies_and_deletes_update_in_place() {
+        let state = state();
+        let mut buffer = None;
+        apply(&state, &mut buffer, Event::Apply(node("n", "ap-southeast-3")));
+        apply(&state, &mut buffer, Event::Apply(node("n", "us-east-1")));
+        assert_eq!(state.read_inventory().nodes["n"]["topology.kubernetes.io/region"], "us-east-1");
+        apply(&state, &mut buffer, Event::Delete(node("n", "us-east-1")));
+        assert!(state.read_inventory().nodes.is_empty());
+    }
+
+    #[test]
+    fn watched_objects_are_trimmed_to_what_evaluation_reads() {
+        let state = state();
+        let pv: PersistentVolume = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": { "name": "pv", "annotations": { "big": "x".repeat(1000) }, "managedFields": [{}] },
+            "spec": { "capacity": { "storage": "1Gi" }, "claimRef": { "namespace": "a", "name": "b" },
+                      "nfs": { "server": "s", "path": "/p" } },
+            "status": { "phase": "Bound" }
+        }))
+        .unwrap();
+        apply(&state, &mut None, Event::Apply(pv));
+        let inventory = state.read_inventory();
+        let kept = &inventory.persistent_volumes["pv"];
+        assert!(kept.metadata.annotations.is_none() && kept.metadata.managed_fields.is_none());
+        assert!(kept.status.is_none());
+        let spec = kept.spec.as_ref().unwrap();
+        assert!(spec.claim_ref.is_some() && spec.capacity.is_none() && spec.nfs.is_none());
+    }
+
+    #[test]
+    fn policies_compile_after_the_first_list_and_on_every_change() {
+        let state = state();
+        let mut store = PolicyStore::default();
+        store.apply(&state, Event::Init);
+        store.apply(&state, Event::InitApply(policy("a", "pii")));
+        assert!(state.policies.load().is_empty(), "nothing is published before the list completes");
+        store.apply(&state, Event::InitDone);
+        assert!(state.policies.load().classes.contains_key("pii"));
+
+        store.apply(&state, Event::Apply(policy("b", "pii")));
+        let set = state.policies.load();
+        assert_eq!(set.rejected.len(), 1, "a clashing policy is rejected, the first keeps working");
+        assert_eq!(set.policies[0].name, "a");
+
+        store.apply(&state, Event::Delete(policy("a", "pii")));
+        let set = state.policies.load();
+        assert_eq!(set.policies.len(), 1);
+        assert_eq!(set.policies[0].name, "b", "once a is gone, b's class is no longer a clash");
+    }
+}
