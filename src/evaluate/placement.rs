@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 use std::slice;
 
-use k8s_openapi::api::core::v1::{NodeSelectorTerm, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 
-use super::topology::{Gap, Reach, RegionLabels, Requirement};
+use super::topology::{Gap, Reach, RegionLabels, Requirement, term_requirements};
 use crate::inventory::Inventory;
 
 /// The pod's required constraints: those every node must meet, and the affinity terms of
@@ -29,26 +29,8 @@ fn constraints(spec: &PodSpec) -> Constraints<'_> {
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
         .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
-        .map(|sel| sel.node_selector_terms.iter().filter_map(term).collect());
+        .map(|sel| sel.node_selector_terms.iter().filter_map(term_requirements).collect());
     Constraints { always, terms }
-}
-
-/// A term's requirements; `None` for an empty term, which matches no node.
-fn term(t: &NodeSelectorTerm) -> Option<Vec<Requirement<'_>>> {
-    let exprs = t.match_expressions.iter().flatten().map(|e| Requirement {
-        key: &e.key,
-        operator: &e.operator,
-        values: e.values.as_deref().unwrap_or_default(),
-        field: false,
-    });
-    let fields = t.match_fields.iter().flatten().map(|e| Requirement {
-        key: &e.key,
-        operator: &e.operator,
-        values: e.values.as_deref().unwrap_or_default(),
-        field: true,
-    });
-    let all: Vec<Requirement> = exprs.chain(fields).collect();
-    (!all.is_empty()).then_some(all)
 }
 
 /// Strict placement: what the pod's own required constraints confine it to.

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Volume
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::topology::{Gap, Reach, RegionLabels, Requirement};
+use super::topology::{Gap, Reach, RegionLabels, Requirement, term_requirements};
 use crate::inventory::Inventory;
 use crate::policy::Selector;
 
@@ -172,27 +172,7 @@ pub(crate) fn volume_reach(pv: &PersistentVolume, labels: RegionLabels, inventor
         .as_ref()
         .and_then(|s| s.node_affinity.as_ref())
         .and_then(|a| a.required.as_ref())
-        .map(|sel| {
-            sel.node_selector_terms
-                .iter()
-                .map(|t| {
-                    let exprs = t.match_expressions.iter().flatten().map(|e| Requirement {
-                        key: &e.key,
-                        operator: &e.operator,
-                        values: e.values.as_deref().unwrap_or_default(),
-                        field: false,
-                    });
-                    let fields = t.match_fields.iter().flatten().map(|e| Requirement {
-                        key: &e.key,
-                        operator: &e.operator,
-                        values: e.values.as_deref().unwrap_or_default(),
-                        field: true,
-                    });
-                    exprs.chain(fields).collect()
-                })
-                .filter(|t: &Vec<Requirement>| !t.is_empty())
-                .collect()
-        })
+        .map(|sel| sel.node_selector_terms.iter().filter_map(term_requirements).collect())
         .unwrap_or_default();
     let by_affinity =
         (!terms.is_empty()).then(|| labels.terms_reach(terms.iter().map(Vec::as_slice), inventory, false));

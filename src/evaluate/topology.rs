@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use k8s_openapi::api::core::v1::{NodeSelectorRequirement, NodeSelectorTerm};
+
 use crate::inventory::{Inventory, Labels};
 use crate::policy::{CompiledPolicy, DEFAULT_REGION_LABEL};
 
@@ -71,6 +73,18 @@ impl<'a> Requirement<'a> {
             _ => false,
         }
     }
+}
+
+/// A node selector term's requirements (expressions and fields, ANDed); `None` for an empty
+/// term, which matches no node.
+pub(crate) fn term_requirements(term: &NodeSelectorTerm) -> Option<Vec<Requirement<'_>>> {
+    fn requirement(e: &NodeSelectorRequirement, field: bool) -> Requirement<'_> {
+        Requirement { key: &e.key, operator: &e.operator, values: e.values.as_deref().unwrap_or_default(), field }
+    }
+    let exprs = term.match_expressions.iter().flatten().map(|e| requirement(e, false));
+    let fields = term.match_fields.iter().flatten().map(|e| requirement(e, true));
+    let all: Vec<Requirement> = exprs.chain(fields).collect();
+    (!all.is_empty()).then_some(all)
 }
 
 /// How a policy reads regions off labels.

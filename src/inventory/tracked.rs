@@ -56,54 +56,32 @@ fn name_of(meta: &ObjectMeta) -> String {
     meta.name.clone().unwrap_or_default()
 }
 
-impl Tracked for Namespace {
-    const KIND: &'static str = "Namespace";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.namespaces.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.namespaces.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.namespaces.clear();
-    }
+/// Kinds of which evaluation reads only the labels, kept by name: Namespaces and Nodes,
+/// whole or as metadata-only watches deliver them.
+macro_rules! labels_only {
+    ($ty:ty, $kind:literal, $map:ident) => {
+        impl Tracked for $ty {
+            const KIND: &'static str = $kind;
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn insert_into(self, inventory: &mut Inventory) {
+                inventory.$map.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+            }
+            fn remove_from(&self, inventory: &mut Inventory) {
+                inventory.$map.remove(&name_of(&self.metadata));
+            }
+            fn clear(inventory: &mut Inventory) {
+                inventory.$map.clear();
+            }
+        }
+    };
 }
 
-impl Tracked for Node {
-    const KIND: &'static str = "Node";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.nodes.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.nodes.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.nodes.clear();
-    }
-}
-
-/// Nodes as a metadata-only watch delivers them: labels are all evaluation needs.
-impl Tracked for PartialObjectMeta<Node> {
-    const KIND: &'static str = "Node";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.nodes.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.nodes.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.nodes.clear();
-    }
-}
+labels_only!(Namespace, "Namespace", namespaces);
+labels_only!(PartialObjectMeta<Namespace>, "Namespace", namespaces);
+labels_only!(Node, "Node", nodes);
+labels_only!(PartialObjectMeta<Node>, "Node", nodes);
 
 impl Tracked for PersistentVolume {
     const KIND: &'static str = "PersistentVolume";
@@ -218,22 +196,5 @@ fn remove_namespaced<T>(map: &mut HashMap<String, HashMap<String, T>>, ns: &str,
         if inner.is_empty() {
             map.remove(ns);
         }
-    }
-}
-
-/// Namespaces as a metadata-only watch delivers them: labels are all evaluation needs.
-impl Tracked for PartialObjectMeta<Namespace> {
-    const KIND: &'static str = "Namespace";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.namespaces.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.namespaces.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.namespaces.clear();
     }
 }
