@@ -150,7 +150,6 @@ impl PodSource for LivePods {
 mod tests {
     use std::time::Duration;
 
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use watcher::Event;
 
     use super::*;
@@ -166,13 +165,12 @@ mod tests {
     }
 
     fn node(name: &str, region: &str) -> PartialObjectMeta<Node> {
-        let mut meta = PartialObjectMeta::<Node>::default();
-        meta.metadata = ObjectMeta {
-            name: Some(name.into()),
-            labels: Some([("topology.kubernetes.io/region".to_string(), region.to_string())].into()),
-            ..Default::default()
-        };
-        meta
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "meta.k8s.io/v1",
+            "kind": "PartialObjectMetadata",
+            "metadata": { "name": name, "labels": { "topology.kubernetes.io/region": region } }
+        }))
+        .unwrap()
     }
 
     fn policy(name: &str, class: &str) -> SovereigntyPolicy {
