@@ -39,3 +39,11 @@ fn crd_schema_carries_cel_rules_and_enums() {
     assert_eq!(spec["placement"]["enum"], serde_json::json!(["Strict", "Inventory"]));
     assert_eq!(spec["regionLabel"]["default"], "topology.kubernetes.io/region");
 }
+
+#[test]
+fn the_chart_ships_the_same_crd() {
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/sovereign/crds/sovereigntypolicies.sovereignty.io.yaml");
+    let in_chart = std::fs::read_to_string(chart).expect("the chart holds the CRD");
+    let in_crds = std::fs::read_to_string(CRD_FILE).unwrap();
+    assert!(in_chart == in_crds, "charts/sovereign/crds/ differs from crds/: copy crds/*.yaml into the chart");
+}
