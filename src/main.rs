@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sovereign::cli::{Cli, Command, Format, crd_yaml, output, run_check, run_serve};
+use sovereign::cli::{Cli, Command, Format, ReportFormat, crd_yaml, output, report, run_check, run_serve};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,6 +16,21 @@ fn main() -> ExitCode {
             Err(e) => {
                 eprintln!("error: {e:#}");
                 ExitCode::from(2)
+            }
+        },
+        Command::Report(args) => match report::run_report(&args.policies, &args.manifests, &args.inventory) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Ok(rows) => {
+                let text = match args.output {
+                    ReportFormat::Text => report::text(&rows),
+                    ReportFormat::Csv => report::csv(&rows),
+                    ReportFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n",
+                };
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                ExitCode::SUCCESS
             }
         },
         Command::Check(args) => match run_check(&args.policies, &args.manifests, &args.inventory) {

@@ -166,6 +166,7 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         namespace: request.namespace.as_deref(),
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
+        locate: false,
     };
     let policies = state.policies.load();
     let decision = {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::evaluate::{Context, Decision, Object, Verdict, Violation, evaluate};
+use crate::evaluate::{Context, Decision, Location, Object, Verdict, Violation, evaluate};
 use crate::files::{self, FileError};
 use crate::manifest::{self, Origin};
 use crate::policy::PolicySet;
@@ -35,6 +35,8 @@ pub struct Outcome {
     pub origin: Origin,
     #[serde(skip)]
     pub classes: Vec<String>,
+    #[serde(skip)]
+    pub locations: Vec<Location>,
 }
 
 /// Everything `check` found.
@@ -59,11 +61,23 @@ pub fn run_check(
     manifests: &[PathBuf],
     inventory: &[PathBuf],
 ) -> Result<CheckReport, CheckError> {
+    Ok(evaluate_files(policies, manifests, inventory, false)?.0)
+}
+
+/// Evaluates every judged object in the manifests; with `locate`, each outcome also says
+/// where its data could end up. Returns the compiled policies alongside.
+pub(crate) fn evaluate_files(
+    policies: &[PathBuf],
+    manifests: &[PathBuf],
+    inventory: &[PathBuf],
+    locate: bool,
+) -> Result<(CheckReport, PolicySet), CheckError> {
     let set = compile_policies(policies)?;
     let mut inv = files::read_inventory(inventory)?;
     let docs = manifest::load(manifests)?;
     files::add_to_inventory(&mut inv, &docs)?;
 
+    let ctx = Context { locate, ..Context::default() };
     let mut outcomes = Vec::new();
     for doc in docs {
         let object = Object::parse(&doc.value)
@@ -71,10 +85,10 @@ pub fn run_check(
         if !judged(&object) {
             continue;
         }
-        let decision = evaluate(&object, &Context::default(), &inv, &set);
+        let decision = evaluate(&object, &ctx, &inv, &set);
         outcomes.push(outcome(&object, decision, doc.origin));
     }
-    Ok(CheckReport { outcomes })
+    Ok((CheckReport { outcomes }, set))
 }
 
 /// Compiles the policies; in CI an invalid policy is an input error, not something to skip.
@@ -110,5 +124,6 @@ fn outcome(object: &Object, decision: Decision, origin: Origin) -> Outcome {
         violations: decision.violations,
         origin,
         classes: decision.classes,
+        locations: decision.locations,
     }
 }

@@ -2,6 +2,7 @@
 
 mod check;
 pub mod output;
+pub mod report;
 mod serve;
 
 use std::net::SocketAddr;
@@ -30,6 +31,31 @@ pub enum Command {
     Crds,
     /// Run the admission webhook (HTTPS) and its metrics endpoint (HTTP).
     Serve(ServeArgs),
+    /// Evidence for an auditor: where every classified workload and volume runs or is stored.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// SovereigntyPolicy files or directories (YAML or JSON; `-` for stdin).
+    #[arg(short = 'p', long = "policies", value_name = "PATH", num_args = 1.., required = true)]
+    pub policies: Vec<PathBuf>,
+    /// Workloads and volumes to report on: files or directories (`-` for stdin).
+    #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1.., required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Cluster objects: Nodes, PersistentVolumes, PersistentVolumeClaims, StorageClasses, Namespaces.
+    #[arg(long = "inventory", value_name = "PATH", num_args = 1..)]
+    pub inventory: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, clap::Args)]

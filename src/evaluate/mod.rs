@@ -77,6 +77,39 @@ pub struct Decision {
     pub violations: Vec<Violation>,
     /// Policies whose exemptions let the request through unjudged.
     pub exempted_by: Vec<String>,
+    /// Where each data class could end up, when [`Context::locate`] asked for it.
+    pub locations: Vec<Location>,
+}
+
+/// One place a data class of the object could be: for reports to auditors.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub data_class: String,
+    pub policy: String,
+    /// What holds the data: "it", "its pod template", "its volume \"data\" (...)".
+    pub subject: String,
+    /// The regions it is confined to (empty when not confined or unknown).
+    pub regions: Vec<String>,
+    /// Why it is not confined to known regions, when it is not.
+    pub unconfined: Option<String>,
+    pub permitted: bool,
+}
+
+fn locate(class: &ClassRule, policy: &CompiledPolicy, exposure: &Exposure, permitted: bool) -> Location {
+    let (regions, unconfined) = match &exposure.reach {
+        Reach::Within(set) => (set.iter().cloned().collect(), None),
+        Reach::Anywhere(reason) => (Vec::new(), Some(format!("any region: {reason}"))),
+        Reach::Unknown(gaps) => (Vec::new(), Some(gaps.iter().map(|g| g.what.as_str()).collect::<Vec<_>>().join("; "))),
+    };
+    Location {
+        data_class: class.name.clone(),
+        policy: policy.name.clone(),
+        subject: exposure.subject.clone(),
+        regions,
+        unconfined,
+        permitted,
+    }
 }
 
 /// Who is asking, and where, as far as the request says.
@@ -86,6 +119,8 @@ pub struct Context<'a> {
     pub namespace: Option<&'a str>,
     pub user: Option<&'a str>,
     pub groups: &'a [String],
+    /// Also report where each data class could end up ([`Decision::locations`]).
+    pub locate: bool,
 }
 
 /// Judges one object against every policy.
@@ -305,6 +340,7 @@ struct Judge<'a> {
     classes: Vec<String>,
     violations: Vec<Violation>,
     exempted_by: Vec<String>,
+    locations: Vec<Location>,
     /// The namespace exemptions apply to, for cluster-scoped objects that belong to one.
     exemption_namespace: Option<&'a str>,
 }
@@ -319,6 +355,7 @@ impl<'a> Judge<'a> {
             classes: Vec::new(),
             violations: Vec::new(),
             exempted_by: Vec::new(),
+            locations: Vec::new(),
             exemption_namespace: None,
         }
     }
@@ -415,9 +452,11 @@ impl<'a> Judge<'a> {
             }
             let exposures = &computed.iter().find(|(p, _)| *p == class.policy).expect("just computed").1;
             for exposure in exposures {
-                if let Some(v) = self.judge_exposure(&who, class, policy, exposure) {
-                    self.violations.push(v);
+                let violation = self.judge_exposure(&who, class, policy, exposure);
+                if self.ctx.locate {
+                    self.locations.push(locate(class, policy, exposure, violation.is_none()));
                 }
+                self.violations.extend(violation);
             }
         }
     }
@@ -530,6 +569,12 @@ impl<'a> Judge<'a> {
             })
             .max()
             .unwrap_or(if self.exempted_by.is_empty() { Verdict::Allow } else { Verdict::Exempt });
-        Decision { verdict, classes: self.classes, violations: self.violations, exempted_by: self.exempted_by }
+        Decision {
+            verdict,
+            classes: self.classes,
+            violations: self.violations,
+            exempted_by: self.exempted_by,
+            locations: self.locations,
+        }
     }
 }

@@ -1,0 +1,170 @@
+//! `sovereign report`: evidence for an auditor. Every classified workload and volume, its
+//! data classes, where it runs or is stored (region → country → jurisdiction), and whether
+//! that is permitted.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::check::{CheckError, evaluate_files};
+use crate::catalog::{self, Resolution};
+use crate::policy::{CompiledPolicy, PolicySet};
+
+/// One place one data class of one object could be.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub data_class: String,
+    pub policy: String,
+    /// What holds the data: the pod, its template, one of its volumes.
+    pub holder: String,
+    /// A region, or "any" / "unknown" when the holder is not confined.
+    pub region: String,
+    pub country: String,
+    pub jurisdiction: String,
+    pub permitted: bool,
+    pub note: String,
+}
+
+pub fn run_report(policies: &[PathBuf], manifests: &[PathBuf], inventory: &[PathBuf]) -> Result<Vec<Row>, CheckError> {
+    let (report, set) = evaluate_files(policies, manifests, inventory, true)?;
+    let mut rows = Vec::new();
+    for outcome in report.outcomes {
+        for location in outcome.locations {
+            let policy = set.policies.iter().find(|p| p.name == location.policy);
+            let row = |region: String, country: String, jurisdiction: String, note: String| Row {
+                kind: outcome.kind.clone(),
+                namespace: outcome.namespace.clone(),
+                name: outcome.name.clone(),
+                data_class: location.data_class.clone(),
+                policy: location.policy.clone(),
+                holder: holder(&location.subject),
+                region,
+                country,
+                jurisdiction,
+                permitted: location.permitted,
+                note,
+            };
+            match &location.unconfined {
+                Some(why) => {
+                    let region = if why.starts_with("any region") { "any" } else { "unknown" };
+                    rows.push(row(region.into(), "-".into(), "-".into(), why.clone()));
+                }
+                None => {
+                    for region in &location.regions {
+                        let (country, jurisdiction) = place(region, policy, &set);
+                        rows.push(row(region.clone(), country, jurisdiction, String::new()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// "it" reads oddly in a table: name the holder plainly.
+fn holder(subject: &str) -> String {
+    match subject {
+        "it" => "pod".into(),
+        "its pod template" => "pod template".into(),
+        "its storage" => "claim".into(),
+        "its data" => "volume".into(),
+        "the scheduler" => "binding".into(),
+        other => other.trim_start_matches("its ").to_string(),
+    }
+}
+
+/// The country of a region (through the policy's catalogs) and the jurisdictions of the
+/// policy that include it.
+fn place(region: &str, policy: Option<&CompiledPolicy>, set: &PolicySet) -> (String, String) {
+    let providers = policy.map(|p| p.providers.as_slice()).unwrap_or_default();
+    let country = match catalog::resolve(region, providers) {
+        Resolution::Country(c) => c.to_string(),
+        Resolution::Ambiguous(known) => {
+            let each: Vec<String> = known.iter().map(|(p, c)| format!("{p}={c}")).collect();
+            format!("ambiguous ({})", each.join(" "))
+        }
+        Resolution::Unknown => "not catalogued".to_string(),
+    };
+    let jurisdictions: Vec<&str> = policy
+        .or_else(|| set.policies.first())
+        .map(|p| {
+            p.jurisdictions.iter().filter(|(_, regions)| regions.contains(region)).map(|(n, _)| n.as_str()).collect()
+        })
+        .unwrap_or_default();
+    (country, if jurisdictions.is_empty() { "none".into() } else { jurisdictions.join("/") })
+}
+
+pub fn text(rows: &[Row]) -> String {
+    let headers = ["OBJECT", "DATA CLASS", "POLICY", "HOLDER", "REGION", "COUNTRY", "JURISDICTION", "PERMITTED"];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            let object = if r.namespace.is_empty() {
+                format!("{} {}", r.kind, r.name)
+            } else {
+                format!("{} {}/{}", r.kind, r.namespace, r.name)
+            };
+            [
+                object,
+                r.data_class.clone(),
+                r.policy.clone(),
+                r.holder.clone(),
+                r.region.clone(),
+                r.country.clone(),
+                r.jurisdiction.clone(),
+                if r.permitted { "yes".into() } else { "NO".into() },
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, values: &[&str]| {
+        let padded: Vec<String> = values.iter().zip(widths).map(|(v, w)| format!("{v:<w$}")).collect();
+        writeln!(out, "{}", padded.join("  ").trim_end()).unwrap();
+    };
+    line(&mut out, &headers);
+    for row in &cells {
+        line(&mut out, &row.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let denied = rows.iter().filter(|r| !r.permitted).count();
+    writeln!(out, "\n{} placements, {denied} not permitted", rows.len()).unwrap();
+    out
+}
+
+/// RFC 4180 CSV with a header row, for spreadsheets.
+pub fn csv(rows: &[Row]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    }
+    let mut out =
+        String::from("kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,note\r\n");
+    for r in rows {
+        let values: [&str; 11] = [
+            &r.kind,
+            &r.namespace,
+            &r.name,
+            &r.data_class,
+            &r.policy,
+            &r.holder,
+            &r.region,
+            &r.country,
+            &r.jurisdiction,
+            if r.permitted { "yes" } else { "no" },
+            &r.note,
+        ];
+        let line: Vec<String> = values.iter().map(|v| field(v)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
