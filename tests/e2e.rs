@@ -1,0 +1,392 @@
+//! End to end: a real kube-apiserver calls `sovereign serve` over TLS through the chart's own
+//! ValidatingWebhookConfiguration, driven with the real kubectl and helm.
+//!
+//! These tests need a control plane: `tests/run.sh` starts one (or uses the cluster that
+//! KUBECONFIG names) and runs them with `--ignored --test-threads=1`.
+
+mod e2e_support;
+
+use std::time::Duration;
+
+use e2e_support::*;
+
+/// Cluster objects every scenario relies on; applying them again changes nothing.
+fn fixtures() {
+    kubectl(&[
+        "apply",
+        "--validate=false",
+        "-f",
+        path("crds/sovereigntypolicies.sovereignty.io.yaml").to_str().unwrap(),
+    ])
+    .success();
+    kubectl(&["wait", "--for=condition=Established", "--timeout=60s", "crd/sovereigntypolicies.sovereignty.io"])
+        .success();
+    Namespace::new("gov-id", &[("tenant", "gov-id")]);
+    Namespace::new("open", &[]);
+    apply(FIXTURES).success();
+}
+
+const FIXTURES: &str = r#"
+apiVersion: v1
+kind: Node
+metadata: { name: jkt-1, labels: { kubernetes.io/hostname: jkt-1, topology.kubernetes.io/region: ap-southeast-3 } }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: jkt-2, labels: { kubernetes.io/hostname: jkt-2, topology.kubernetes.io/region: asia-southeast2 } }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: iad-1, labels: { kubernetes.io/hostname: iad-1, topology.kubernetes.io/region: us-east-1 } }
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: { name: jakarta-ssd }
+provisioner: ebs.csi.aws.com
+volumeBindingMode: Immediate
+allowedTopologies:
+  - matchLabelExpressions: [{ key: topology.kubernetes.io/region, values: [ap-southeast-3] }]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: { name: topology-aware }
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: { name: standard }
+provisioner: example.com/anywhere
+volumeBindingMode: Immediate
+"#;
+
+/// The Indonesian policy; `enforcement` varies per scenario.
+fn indonesia(enforcement: &str) -> String {
+    format!(
+        r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyPolicy
+metadata: {{ name: indonesia-pdp }}
+spec:
+  enforcement: {enforcement}
+  providers: [aws, gcp]
+  jurisdictions: [{{ name: ID, countries: [ID] }}]
+  dataClasses:
+    - {{ name: citizen-pii, description: Personal data of Indonesian citizens, allowedJurisdictions: [ID] }}
+  classify:
+    - namespaceSelector: {{ matchLabels: {{ tenant: gov-id }} }}
+      dataClasses: [citizen-pii]
+"#
+    )
+}
+
+/// Starts sovereign with the fixtures and the Indonesian policy in place, and waits until
+/// the server has seen the policy (a non-compliant dry run is rejected).
+fn ready_cluster() -> Sovereign {
+    fixtures();
+    let server = Sovereign::start();
+    apply(&indonesia("Deny")).success();
+    eventually("the policy to reach the server", Duration::from_secs(30), || {
+        (!kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &pod("gov-id", "probe", "")).ok).then_some(())
+    });
+    server
+}
+
+/// A pod manifest with `extra` spec lines (indented two spaces).
+fn pod(namespace: &str, name: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name}, namespace: {namespace} }}\nspec:\n  containers: [{{ name: c, image: busybox }}]\n{extra}"
+    )
+}
+
+const JAKARTA: &str = "  nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n";
+
+fn delete(kind: &str, namespace: &str, name: &str) {
+    let _ = kubectl(&["delete", kind, name, "-n", namespace, "--ignore-not-found", "--grace-period=0", "--force"]);
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn kubectl_get_sovpol_shows_the_policy_columns() {
+    let _server = ready_cluster();
+    let out = kubectl(&["get", "sovpol"]).success();
+    let header = out.stdout.lines().next().unwrap_or_default().to_string();
+    for column in ["NAME", "ENFORCEMENT", "CLASSES", "VIOLATIONS", "READY", "AGE"] {
+        assert!(header.contains(column), "missing {column} in {header:?}");
+    }
+    assert!(out.stdout.contains("indonesia-pdp") && out.stdout.contains("Deny"), "{}", out.stdout);
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn an_invalid_policy_is_rejected_naming_its_fault() {
+    let _server = ready_cluster();
+    let bad = r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyPolicy
+metadata: { name: broken }
+spec:
+  jurisdictions: [{ name: ID, countries: [ID] }]
+  dataClasses: [{ name: other-pii, allowedJurisdictions: [EU] }]
+"#;
+    let out = apply(bad).failure();
+    assert!(out.text().contains("jurisdiction \"EU\", which this policy does not define"), "{}", out.text());
+    let clash = indonesia("Deny").replace("name: indonesia-pdp", "name: copycat");
+    let out = apply(&clash).failure();
+    assert!(out.text().contains("already defined by policy indonesia-pdp"), "{}", out.text());
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_pod_without_a_region_is_rejected_with_the_fix() {
+    let _server = ready_cluster();
+    let out = apply(&pod("gov-id", "unpinned", "")).failure();
+    let text = out.text();
+    assert!(text.contains("denied the request"), "{text}");
+    assert!(text.contains("Pod gov-id/unpinned: data class \"citizen-pii\" (policy indonesia-pdp)"), "{text}");
+    assert!(text.contains("Fix: add nodeSelector topology.kubernetes.io/region: ap-southeast-3"), "{text}");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_pinned_pod_and_an_unclassified_pod_are_accepted() {
+    let _server = ready_cluster();
+    apply(&pod("gov-id", "pinned", JAKARTA)).success();
+    apply(&pod("open", "anywhere", "")).success();
+    delete("pod", "gov-id", "pinned");
+    delete("pod", "open", "anywhere");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn workloads_are_judged_at_apply() {
+    let _server = ready_cluster();
+    let deployment = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: {name}, namespace: gov-id }}\nspec:\n  selector: {{ matchLabels: {{ app: {name} }} }}\n  template:\n    metadata: {{ labels: {{ app: {name} }} }}\n    spec:\n      containers: [{{ name: c, image: busybox }}]\n{extra}"
+        )
+    };
+    let out = apply(&deployment("web", "")).failure();
+    assert!(out.text().contains("Deployment gov-id/web") && out.text().contains("its pod template"), "{}", out.text());
+    apply(&deployment("web-jkt", "      nodeSelector: { topology.kubernetes.io/region: asia-southeast2 }\n")).success();
+
+    let statefulset = |name: &str, class: &str| {
+        format!(
+            r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{ name: {name}, namespace: gov-id }}
+spec:
+  serviceName: {name}
+  selector: {{ matchLabels: {{ app: {name} }} }}
+  template:
+    metadata: {{ labels: {{ app: {name} }} }}
+    spec:
+      nodeSelector: {{ topology.kubernetes.io/region: ap-southeast-3 }}
+      containers: [{{ name: c, image: busybox }}]
+  volumeClaimTemplates:
+    - metadata: {{ name: data }}
+      spec: {{ storageClassName: {class}, accessModes: [ReadWriteOnce], resources: {{ requests: {{ storage: 1Gi }} }} }}
+"#
+        )
+    };
+    let out = apply(&statefulset("db-anywhere", "standard")).failure();
+    assert!(
+        out.text().contains("volumeClaimTemplate \"data\"") && out.text().contains("binds Immediately"),
+        "{}",
+        out.text()
+    );
+    apply(&statefulset("db-jkt", "jakarta-ssd")).success();
+
+    let job = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata: {{ name: {name}, namespace: gov-id }}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{{ name: c, image: busybox }}]\n{extra}"
+        )
+    };
+    assert!(apply(&job("export", "")).failure().text().contains("Job gov-id/export"));
+    apply(&job("export-jkt", "      nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n")).success();
+
+    // CronJob is served as batch/v1beta1 by older API servers and batch/v1 by newer ones.
+    let version = if kubectl(&["get", "--raw", "/apis/batch/v1"]).stdout.contains("\"cronjobs\"") {
+        "batch/v1"
+    } else {
+        "batch/v1beta1"
+    };
+    let cronjob = format!(
+        "apiVersion: {version}\nkind: CronJob\nmetadata: {{ name: nightly, namespace: gov-id }}\nspec:\n  schedule: \"0 2 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{{ name: c, image: busybox }}]\n"
+    );
+    assert!(apply(&cronjob).failure().text().contains("CronJob gov-id/nightly"));
+
+    let claim = |name: &str, class: &str| {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{ name: {name}, namespace: gov-id }}\nspec: {{ storageClassName: {class}, accessModes: [ReadWriteOnce], resources: {{ requests: {{ storage: 1Gi }} }} }}\n"
+        )
+    };
+    assert!(
+        apply(&claim("scratch-anywhere", "standard"))
+            .failure()
+            .text()
+            .contains("StorageClass standard binds Immediately")
+    );
+    apply(&claim("scratch-local", "topology-aware")).success();
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn server_side_dry_run_is_judged_the_same() {
+    let _server = ready_cluster();
+    let out = kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &pod("gov-id", "dry", "")).failure();
+    assert!(out.text().contains("Pod gov-id/dry"), "{}", out.text());
+    let out = kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &pod("gov-id", "dry", JAKARTA)).success();
+    assert!(out.text().contains("server dry run"), "{}", out.text());
+    assert!(!kubectl(&["get", "pod", "dry", "-n", "gov-id"]).ok, "a dry run creates nothing");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_warn_policy_prints_kubectl_warnings() {
+    let _server = ready_cluster();
+    apply(&indonesia("Warn")).success();
+    let out = eventually("the Warn policy to reach the server", Duration::from_secs(30), || {
+        let out = apply(&pod("gov-id", "warned", ""));
+        out.ok.then_some(out)
+    });
+    assert!(out.stderr.contains("Warning:") && out.stderr.contains("citizen-pii must stay in ID"), "{}", out.text());
+    for line in out.stderr.lines().filter(|l| l.starts_with("Warning:")) {
+        assert!(line.chars().count() <= "Warning: ".len() + 120, "warning over 120 characters: {line}");
+    }
+    delete("pod", "gov-id", "warned");
+    apply(&indonesia("Deny")).success();
+}
+
+fn binding(namespace: &str, pod: &str, node: &str) -> Run {
+    let body = format!(
+        r#"{{"apiVersion":"v1","kind":"Binding","metadata":{{"name":"{pod}","namespace":"{namespace}"}},"target":{{"apiVersion":"v1","kind":"Node","name":"{node}"}}}}"#
+    );
+    kubectl_stdin(&["create", "--raw", &format!("/api/v1/namespaces/{namespace}/pods/{pod}/binding"), "-f", "-"], &body)
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn bindings_outside_the_allowed_regions_are_rejected() {
+    let _server = ready_cluster();
+    delete("pod", "gov-id", "bind-me");
+    delete("pod", "open", "bind-any");
+    apply(&pod("gov-id", "bind-me", JAKARTA)).success();
+    let out = binding("gov-id", "bind-me", "iad-1").failure();
+    assert!(out.text().contains("node iad-1") && out.text().contains("us-east-1"), "{}", out.text());
+    binding("gov-id", "bind-me", "jkt-1").success();
+
+    apply(&pod("open", "bind-any", "")).success();
+    binding("open", "bind-any", "iad-1").success();
+    delete("pod", "gov-id", "bind-me");
+    delete("pod", "open", "bind-any");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn watchers_follow_cluster_changes_without_restart() {
+    let _server = ready_cluster();
+    let on_jkt2 = pod("gov-id", "on-jkt-2", "  nodeName: jkt-2\n");
+    kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &on_jkt2).success();
+
+    kubectl(&["label", "node", "jkt-2", "topology.kubernetes.io/region=us-west-2", "--overwrite"]).success();
+    eventually("the relabelled node to reach the server", Duration::from_secs(30), || {
+        let out = kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &on_jkt2);
+        (!out.ok && out.text().contains("us-west-2")).then_some(())
+    });
+    kubectl(&["label", "node", "jkt-2", "topology.kubernetes.io/region=asia-southeast2", "--overwrite"]).success();
+
+    let open_pod = pod("open", "soon-classified", "");
+    kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).success();
+    kubectl(&["label", "namespace", "open", "tenant=gov-id", "--overwrite"]).success();
+    eventually("the namespace label to reach the server", Duration::from_secs(30), || {
+        (!kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).ok).then_some(())
+    });
+    kubectl(&["label", "namespace", "open", "tenant-"]).success();
+    eventually("the namespace label removal to reach the server", Duration::from_secs(30), || {
+        kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).ok.then_some(())
+    });
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn with_the_server_down_classified_pods_are_rejected_and_kube_system_works() {
+    let mut server = ready_cluster();
+    server.stop();
+    let out = apply(&pod("gov-id", "while-down", JAKARTA)).failure();
+    assert!(out.text().contains("failed calling webhook"), "{}", out.text());
+    apply(&pod("kube-system", "system-while-down", "")).success();
+    delete("pod", "kube-system", "system-while-down");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn the_server_answers_from_its_caches_while_the_apiserver_restarts() {
+    let Some(dir) = std::env::var_os("SOVEREIGN_E2E_DIR") else {
+        eprintln!("skipped: the API server is not ours to restart (KUBECONFIG named an existing cluster)");
+        return;
+    };
+    let server = ready_cluster();
+    let review = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"during-restart","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"gov-id","operation":"CREATE","userInfo":{"username":"e2e"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"gov-id"},"spec":{"nodeName":"iad-1","containers":[{"name":"c","image":"busybox"}]}}}}"#;
+    let restart = std::thread::spawn(move || {
+        std::process::Command::new(path("tests/e2e/control-plane.sh"))
+            .arg("restart-apiserver")
+            .arg(&dir)
+            .status()
+            .expect("control-plane.sh runs")
+    });
+    let mut answered = 0;
+    while !restart.is_finished() {
+        let out = server.review(review).success();
+        assert!(out.stdout.contains("\"allowed\":false") && out.stdout.contains("us-east-1"), "{}", out.stdout);
+        answered += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(restart.join().unwrap().success(), "the API server restarted");
+    assert!(answered > 0);
+    kubectl(&["label", "node", "iad-1", "e2e-touched=yes", "--overwrite"]).success();
+    kubectl(&["label", "node", "jkt-2", "topology.kubernetes.io/region=us-west-2", "--overwrite"]).success();
+    let on_jkt2 = pod("gov-id", "after-restart", "  nodeName: jkt-2\n");
+    eventually("the watchers to recover after the restart", Duration::from_secs(60), || {
+        let out = kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &on_jkt2);
+        (!out.ok && out.text().contains("us-west-2")).then_some(())
+    });
+    kubectl(&["label", "node", "jkt-2", "topology.kubernetes.io/region=asia-southeast2", "--overwrite"]).success();
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn the_chart_renders_applies_and_installs() {
+    fixtures();
+    // `helm template` assumes a recent Kubernetes; render for the server under test.
+    let version: serde_json::Value =
+        serde_json::from_str(&kubectl(&["version", "-o", "json"]).success().stdout).unwrap();
+    let server_version = version["serverVersion"]["gitVersion"].as_str().unwrap().to_string();
+    let rendered = helm(&[
+        "template",
+        "sovereign",
+        "charts/sovereign",
+        "--namespace",
+        "sovereign-system",
+        "--kube-version",
+        &server_version,
+    ])
+    .success();
+    Namespace::new("sovereign-system", &[]);
+    kubectl_stdin(&["apply", "--dry-run=server", "--validate=false", "-f", "-"], &rendered.stdout).success();
+    // With nothing to answer its webhook in this cluster, install it with Ignore and remove it after.
+    let install = helm(&[
+        "install",
+        "sovereign",
+        "charts/sovereign",
+        "--namespace",
+        "sovereign-system",
+        "--set",
+        "webhook.failurePolicy=Ignore",
+        "--set",
+        "webhook.binding.failurePolicy=Ignore",
+    ]);
+    let _ = helm(&["uninstall", "sovereign", "--namespace", "sovereign-system"]);
+    let install = install.success();
+    assert!(install.stdout.contains("STATUS: deployed"), "{}", install.stdout);
+}
