@@ -390,3 +390,47 @@ fn the_chart_renders_applies_and_installs() {
     let install = install.success();
     assert!(install.stdout.contains("STATUS: deployed"), "{}", install.stdout);
 }
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn volumes_are_judged_where_their_data_is() {
+    let _server = ready_cluster();
+    let volume = |name: &str, region: &str, claim: &str| {
+        format!(
+            r#"apiVersion: v1
+kind: PersistentVolume
+metadata: {{ name: {name}, labels: {{ topology.kubernetes.io/region: {region} }} }}
+spec:
+  capacity: {{ storage: 1Gi }}
+  accessModes: [ReadWriteOnce]
+  claimRef: {{ namespace: gov-id, name: {claim} }}
+  csi: {{ driver: ebs.csi.aws.com, volumeHandle: vol-{name} }}
+"#
+        )
+    };
+    let claim = |name: &str, volume: &str| {
+        format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{ name: {name}, namespace: gov-id }}\nspec: {{ storageClassName: \"\", volumeName: {volume}, accessModes: [ReadWriteOnce], resources: {{ requests: {{ storage: 1Gi }} }} }}\n"
+        )
+    };
+    // A volume for a gov-id claim is classified through its claimRef, even before the claim exists.
+    let out = apply(&volume("pv-virginia", "us-east-1", "archive")).failure();
+    assert!(out.text().contains("PersistentVolume pv-virginia") && out.text().contains("us-east-1"), "{}", out.text());
+    apply(&volume("pv-jakarta", "ap-southeast-3", "records")).success();
+
+    // A claim is judged by the volume it names: one that exists in Jakarta, or one nobody can locate.
+    apply(&claim("records", "pv-jakarta")).success();
+    let out = apply(&claim("archive", "pv-virginia")).failure();
+    assert!(out.text().contains("PersistentVolume pv-virginia is not in the inventory"), "{}", out.text());
+
+    let reader = |name: &str, region: &str| {
+        pod(
+            "gov-id",
+            name,
+            &format!(
+                "  nodeSelector: {{ topology.kubernetes.io/region: {region} }}\n  volumes: [{{ name: r, persistentVolumeClaim: {{ claimName: records }} }}]\n"
+            ),
+        )
+    };
+    kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &reader("records-reader", "ap-southeast-3")).success();
+}
