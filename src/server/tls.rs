@@ -110,6 +110,10 @@ pub fn server_config(resolver: Arc<Reloading>) -> Result<Arc<ServerConfig>, TlsE
         .with_no_client_auth()
         .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // No session resumption: a client resuming an old session would skip the rotated
+    // certificate. The API server keeps its connections alive, so full handshakes are rare.
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     Ok(Arc::new(config))
 }
 
