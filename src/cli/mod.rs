@@ -37,15 +37,8 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// SovereigntyPolicy files or directories (YAML or JSON; `-` for stdin).
-    #[arg(short = 'p', long = "policies", value_name = "PATH", num_args = 1.., required = true)]
-    pub policies: Vec<PathBuf>,
-    /// Workloads and volumes to report on: files or directories (`-` for stdin).
-    #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1.., required = true)]
-    pub manifests: Vec<PathBuf>,
-    /// Cluster objects: Nodes, PersistentVolumes, PersistentVolumeClaims, StorageClasses, Namespaces.
-    #[arg(long = "inventory", value_name = "PATH", num_args = 1..)]
-    pub inventory: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
@@ -104,8 +97,9 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 }
 
+/// The files `check` and `report` read.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {
+pub struct Inputs {
     /// SovereigntyPolicy files or directories (YAML or JSON; `-` for stdin).
     #[arg(short = 'p', long = "policies", value_name = "PATH", num_args = 1.., required = true)]
     pub policies: Vec<PathBuf>,
@@ -116,6 +110,12 @@ pub struct CheckArgs {
     /// StorageClasses, Namespaces, Pods), e.g. `kubectl get nodes,pv,pvc,storageclass,namespaces -A -o yaml`.
     #[arg(long = "inventory", value_name = "PATH", num_args = 1..)]
     pub inventory: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
