@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::topology::{Reach, RegionLabels};
+use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels};
 use crate::catalog::{self, Resolution};
 use crate::inventory::Inventory;
-use crate::policy::{ClassRule, CompiledPolicy};
+use crate::policy::{ClassRule, CompiledPolicy, DEFAULT_REGION_LABEL};
 
 /// Longest admission warning kubectl should print.
 pub const SHORT_LIMIT: usize = 120;
@@ -67,16 +67,22 @@ fn joined<'a>(items: impl IntoIterator<Item = &'a str>, max: usize, separator: &
 
 /// Regions to suggest in a fix: allowed ones where nodes exist first, then the others.
 pub(crate) fn suggested_regions(class: &ClassRule, labels: RegionLabels, inventory: &Inventory) -> Vec<String> {
-    let mut with_nodes = BTreeSet::new();
-    for (name, node_labels) in &inventory.nodes {
-        if let Ok(region) = labels.node_region(name, node_labels)
-            && class.allowed.contains(region)
-        {
-            with_nodes.insert(region.to_string());
-        }
-    }
-    let mut out: Vec<String> = with_nodes.into_iter().collect();
-    out.extend(class.allowed.iter().filter(|r| !out.contains(r)).cloned().collect::<Vec<_>>());
+    let key = labels.selector_label();
+    let fallback = (key == DEFAULT_REGION_LABEL).then_some(DEPRECATED_REGION_LABEL);
+    let has_nodes: BTreeSet<&str> = if Inventory::indexes(key) {
+        let with_nodes = |r: &&str| std::iter::once(key).chain(fallback).any(|k| inventory.has_node_with(k, r));
+        class.allowed.iter().map(String::as_str).filter(with_nodes).collect()
+    } else {
+        // A label the index does not follow (a zone mapping, say): look at every node.
+        inventory
+            .nodes
+            .iter()
+            .filter_map(|(name, node_labels)| labels.node_region(name, node_labels).ok())
+            .filter_map(|region| class.allowed.get(region).map(String::as_str))
+            .collect()
+    };
+    let mut out: Vec<String> = has_nodes.iter().map(|r| r.to_string()).collect();
+    out.extend(class.allowed.iter().filter(|r| !has_nodes.contains(r.as_str())).cloned());
     out
 }
 

@@ -21,7 +21,12 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
     pub namespaces: HashMap<String, Labels>,
+    /// Node name → labels. Change it through [`Inventory::insert_node`] and friends, which
+    /// keep the region index in step.
     pub nodes: HashMap<String, Labels>,
+    /// Label key (those naming a region) → value → how many nodes carry it: which regions
+    /// have nodes, without scanning every node.
+    node_regions: HashMap<String, HashMap<String, usize>>,
     pub persistent_volumes: HashMap<String, PersistentVolume>,
     /// Namespace → name → claim.
     pub claims: HashMap<String, HashMap<String, PersistentVolumeClaim>>,
@@ -69,6 +74,45 @@ impl Inventory {
         Ok(())
     }
 
+    pub fn insert_node(&mut self, name: String, labels: Labels) {
+        self.count_regions(&labels, 1);
+        if let Some(old) = self.nodes.insert(name, labels) {
+            self.count_regions(&old, -1);
+        }
+    }
+
+    pub fn remove_node(&mut self, name: &str) {
+        if let Some(old) = self.nodes.remove(name) {
+            self.count_regions(&old, -1);
+        }
+    }
+
+    pub fn clear_nodes(&mut self) {
+        self.nodes.clear();
+        self.node_regions.clear();
+    }
+
+    /// Whether the key is one the region index follows.
+    pub fn indexes(key: &str) -> bool {
+        key.ends_with("/region")
+    }
+
+    /// Whether some node carries `key=value`, for a key the index follows.
+    pub fn has_node_with(&self, key: &str, value: &str) -> bool {
+        self.node_regions.get(key).and_then(|values| values.get(value)).is_some_and(|n| *n > 0)
+    }
+
+    fn count_regions(&mut self, labels: &Labels, delta: isize) {
+        for (key, value) in labels.iter().filter(|(k, _)| Self::indexes(k)) {
+            let values = self.node_regions.entry(key.clone()).or_default();
+            let count = values.entry(value.clone()).or_default();
+            *count = count.saturating_add_signed(delta);
+            if *count == 0 {
+                values.remove(value);
+            }
+        }
+    }
+
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {
         self.namespaces.get(namespace)
     }
@@ -111,5 +155,29 @@ impl Inventory {
             ("StorageClass", self.storage_classes.len()),
             ("Pod", self.pods.values().map(HashMap::len).sum()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(region: &str) -> Labels {
+        [("topology.kubernetes.io/region".to_string(), region.to_string())].into()
+    }
+
+    #[test]
+    fn the_region_index_follows_inserts_relabels_and_removals() {
+        let mut inv = Inventory::default();
+        let key = "topology.kubernetes.io/region";
+        inv.insert_node("a".into(), labels("ap-southeast-3"));
+        inv.insert_node("b".into(), labels("ap-southeast-3"));
+        assert!(inv.has_node_with(key, "ap-southeast-3"));
+        inv.insert_node("a".into(), labels("us-east-1"));
+        assert!(inv.has_node_with(key, "us-east-1") && inv.has_node_with(key, "ap-southeast-3"));
+        inv.remove_node("b");
+        assert!(!inv.has_node_with(key, "ap-southeast-3"), "the last Jakarta node is gone");
+        inv.clear_nodes();
+        assert!(!inv.has_node_with(key, "us-east-1"));
     }
 }

@@ -59,29 +59,43 @@ fn name_of(meta: &ObjectMeta) -> String {
 /// Kinds of which evaluation reads only the labels, kept by name: Namespaces and Nodes,
 /// whole or as metadata-only watches deliver them.
 macro_rules! labels_only {
-    ($ty:ty, $kind:literal, $map:ident) => {
+    ($ty:ty, $kind:literal, $insert:ident, $remove:ident, $clear:ident) => {
         impl Tracked for $ty {
             const KIND: &'static str = $kind;
             fn meta(&self) -> &ObjectMeta {
                 &self.metadata
             }
             fn insert_into(self, inventory: &mut Inventory) {
-                inventory.$map.insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+                inventory.$insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
             }
             fn remove_from(&self, inventory: &mut Inventory) {
-                inventory.$map.remove(&name_of(&self.metadata));
+                inventory.$remove(&name_of(&self.metadata));
             }
             fn clear(inventory: &mut Inventory) {
-                inventory.$map.clear();
+                inventory.$clear();
             }
         }
     };
 }
 
-labels_only!(Namespace, "Namespace", namespaces);
-labels_only!(PartialObjectMeta<Namespace>, "Namespace", namespaces);
-labels_only!(Node, "Node", nodes);
-labels_only!(PartialObjectMeta<Node>, "Node", nodes);
+impl Inventory {
+    fn insert_namespace(&mut self, name: String, labels: super::Labels) {
+        self.namespaces.insert(name, labels);
+    }
+
+    fn remove_namespace(&mut self, name: &str) {
+        self.namespaces.remove(name);
+    }
+
+    fn clear_namespaces(&mut self) {
+        self.namespaces.clear();
+    }
+}
+
+labels_only!(Namespace, "Namespace", insert_namespace, remove_namespace, clear_namespaces);
+labels_only!(PartialObjectMeta<Namespace>, "Namespace", insert_namespace, remove_namespace, clear_namespaces);
+labels_only!(Node, "Node", insert_node, remove_node, clear_nodes);
+labels_only!(PartialObjectMeta<Node>, "Node", insert_node, remove_node, clear_nodes);
 
 impl Tracked for PersistentVolume {
     const KIND: &'static str = "PersistentVolume";
