@@ -7,25 +7,6 @@ use sovereign::inventory::Inventory;
 // Scenario builders.
 // ---------------------------------------------------------------------------------------
 
-/// The Indonesian policy with the given `classify:` rules (list items indented by 4) instead
-/// of indonesia()'s namespace rule.
-fn indonesia_classifying(rules: &str) -> String {
-    format!(
-        r#"
-apiVersion: sovereignty.io/v1alpha1
-kind: SovereigntyPolicy
-metadata: {{ name: indonesia-pdp }}
-spec:
-  providers: [aws, gcp]
-  jurisdictions:
-    - {{ name: ID, countries: [ID] }}
-  dataClasses:
-    - {{ name: citizen-pii, allowedJurisdictions: [ID] }}
-  classify:
-{rules}"#
-    )
-}
-
 /// An EU policy for data class `eu-pii`, allowing the EU plus `extra_regions`.
 fn eu(extra_regions: &str) -> String {
     format!(

@@ -63,6 +63,12 @@ pub fn assert_denied_saying(decision: &Decision, fragments: &[&str]) {
 /// A policy confining `citizen-pii` to Indonesia on AWS and Google Cloud, classifying the
 /// `gov-id` tenant's namespaces. Tests append fields with `{extra}`.
 pub fn indonesia(extra: &str) -> String {
+    let rules = "    - namespaceSelector: { matchLabels: { tenant: gov-id } }\n      dataClasses: [citizen-pii]\n";
+    indonesia_classifying(rules) + extra
+}
+
+/// The Indonesian policy with the given `classify:` rules (list items indented by 4).
+pub fn indonesia_classifying(rules: &str) -> String {
     format!(
         r#"
 apiVersion: sovereignty.io/v1alpha1
@@ -75,9 +81,7 @@ spec:
   dataClasses:
     - {{ name: citizen-pii, allowedJurisdictions: [ID] }}
   classify:
-    - namespaceSelector: {{ matchLabels: {{ tenant: gov-id }} }}
-      dataClasses: [citizen-pii]
-{extra}"#
+{rules}"#
     )
 }
 
