@@ -5,6 +5,7 @@
 //! compiled policy set in, a decision out. Everything else adapts it.
 
 pub mod admission;
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod evaluate;

@@ -23,4 +23,4 @@ eval "$("$e2e/control-plane.sh" start "$dir" | tail -n 1)"
 if [ -f "$dir/kubeconfig" ]; then
   export SOVEREIGN_E2E_DIR="$dir"
 fi
-cargo test --test e2e -- --ignored --test-threads=1
+cargo test --test e2e --test e2e_audit -- --ignored --test-threads=1

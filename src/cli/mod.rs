@@ -7,6 +7,7 @@ mod serve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -30,7 +31,7 @@ pub enum Command {
     /// Print the SovereigntyPolicy CustomResourceDefinition as YAML.
     Crds,
     /// Run the admission webhook (HTTPS) and its metrics endpoint (HTTP).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Evidence for an auditor: where every classified workload and volume runs or is stored.
     Report(ReportArgs),
 }
@@ -95,6 +96,45 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Do not run the audit controller (cluster mode runs it by default).
+    #[arg(long)]
+    pub no_audit: bool,
+    /// How often the audit re-judges every existing object and rewrites every policy's
+    /// status (changes are audited as they happen): e.g. 600, 90s, 10m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub audit_interval: Duration,
+    /// Also write wgpolicyk8s.io/v1alpha2 PolicyReports and a ClusterPolicyReport.
+    #[arg(long)]
+    pub policy_reports: bool,
+    /// The coordination.k8s.io Lease that elects the one replica that writes audit results.
+    #[arg(long, value_name = "NAME", default_value = "sovereign-audit")]
+    pub lease_name: String,
+    /// The Lease's namespace [default: $POD_NAMESPACE, else the kubeconfig's namespace].
+    #[arg(long, value_name = "NAMESPACE", env = "POD_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// How long the Lease holds without renewal; the holder renews every 2/15 of it and
+    /// stops writing after 2/3 of it without a successful renewal.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+    /// This replica's name in the Lease and in Events [default: $POD_NAME, else host name and process id].
+    #[arg(long, value_name = "NAME", env = "POD_NAME")]
+    pub identity: Option<String>,
+}
+
+/// A duration: a number of seconds, or a number with a unit (`ms`, `s`, `m`, `h`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration (e.g. 600, 90s, 10m, 1h)"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?}; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
 }
 
 /// The files `check` and `report` read.

@@ -6,11 +6,35 @@ use anyhow::Context as _;
 
 use super::ServeArgs;
 use crate::admission::Limits;
+use crate::audit::{AuditConfig, LeaseConfig};
 use crate::server::tls::{self, CertFiles};
 use crate::server::{ServeConfig, Server, Source, shutdown_signal, telemetry};
 
 fn seconds(s: f64, flag: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(s).with_context(|| format!("{flag} must be a non-negative number of seconds"))
+}
+
+/// The namespace of the current kubeconfig context, else "default".
+fn kubeconfig_namespace() -> String {
+    kube::config::Kubeconfig::read()
+        .ok()
+        .and_then(|config| {
+            let current = config.current_context.clone()?;
+            let context = config.contexts.into_iter().find(|c| c.name == current)?.context?;
+            context.namespace
+        })
+        .unwrap_or_else(|| "default".to_string())
+}
+
+/// Host name and process id: distinct for every replica and every process on one host.
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "sovereign".to_string());
+    format!("{host}_{}", std::process::id())
 }
 
 pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -29,7 +53,18 @@ pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (false, Some(cert), Some(key)) => CertFiles { cert, key },
         _ => anyhow::bail!("--tls-cert and --tls-key are required (or --self-signed for local use)"),
     };
-    let source = if args.policies.is_empty() && args.inventory.is_empty() {
+    let cluster = args.policies.is_empty() && args.inventory.is_empty();
+    let audit = (cluster && !args.no_audit).then(|| AuditConfig {
+        interval: args.audit_interval.max(Duration::from_secs(1)),
+        policy_reports: args.policy_reports,
+        lease: LeaseConfig {
+            namespace: args.lease_namespace.clone().unwrap_or_else(kubeconfig_namespace),
+            name: args.lease_name.clone(),
+            identity: args.identity.clone().unwrap_or_else(default_identity),
+            duration: args.lease_duration.max(Duration::from_secs(1)),
+        },
+    });
+    let source = if cluster {
         Source::Cluster
     } else {
         Source::Standalone {
@@ -50,6 +85,7 @@ pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         source,
         shutdown_grace: seconds(args.shutdown_grace, "--shutdown-grace")?,
         watch_grace: seconds(args.watch_grace, "--watch-grace")?,
+        audit,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {

@@ -205,4 +205,23 @@ pub struct SovereigntyPolicyStatus {
     pub violations: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_audit_time: Option<Time>,
+    /// The first violating objects the last audit found (at most ten), by kind, namespace
+    /// and name; `violations` has the full count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub violating_objects: Vec<ViolatingObject>,
+}
+
+/// One object the audit found violating a policy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViolatingObject {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The data classes it breaks the rules of.
+    pub data_classes: Vec<String>,
+    /// The first violation, in short.
+    pub message: String,
 }

@@ -1,5 +1,8 @@
 //! Prometheus metrics: admissions by kind, operation and verdict; latency; policies;
-//! inventory sizes; exemptions; violations; errors by kind.
+//! inventory sizes; exemptions; violations at admission and found by the audit; errors by kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -30,7 +33,7 @@ struct PolicyLabel {
     policy: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct ViolationLabels {
     policy: String,
     data_class: String,
@@ -52,6 +55,9 @@ pub struct Metrics {
     inventory: Family<KindLabel, Gauge>,
     exemptions: Family<PolicyLabel, Counter>,
     violations: Family<ViolationLabels, Counter>,
+    audit_violations: Family<ViolationLabels, Gauge>,
+    /// The label sets `audit_violations` has now, so vanished ones can be removed.
+    audit_labels: Mutex<BTreeSet<ViolationLabels>>,
     errors: Family<ErrorLabel, Counter>,
 }
 
@@ -70,6 +76,8 @@ impl Default for Metrics {
             inventory: Family::default(),
             exemptions: Family::default(),
             violations: Family::default(),
+            audit_violations: Family::default(),
+            audit_labels: Mutex::default(),
             errors: Family::default(),
             registry: Registry::default(),
         };
@@ -86,6 +94,11 @@ impl Default for Metrics {
             "admission_violations",
             "Violations found at admission, by policy, data class and kind",
             m.violations.clone(),
+        );
+        registry.register(
+            "violations",
+            "Existing objects found violating by the last audit, by policy, data class and kind",
+            m.audit_violations.clone(),
         );
         registry.register("errors", "Errors by kind", m.errors.clone());
         Metrics { registry, ..m }
@@ -108,6 +121,24 @@ impl Metrics {
         let labels =
             ViolationLabels { policy: policy.to_string(), data_class: data_class.to_string(), kind: kind.to_string() };
         self.violations.get_or_create(&labels).inc();
+    }
+
+    /// Replaces the audit's counts: (policy, data class, kind) → violating objects.
+    pub fn set_audit_violations(&self, counts: &BTreeMap<(String, String, String), i64>) {
+        let mut current = self.audit_labels.lock().unwrap_or_else(|p| p.into_inner());
+        let next: BTreeSet<ViolationLabels> = counts
+            .iter()
+            .map(|((policy, data_class, kind), n)| {
+                let labels =
+                    ViolationLabels { policy: policy.clone(), data_class: data_class.clone(), kind: kind.clone() };
+                self.audit_violations.get_or_create(&labels).set(*n);
+                labels
+            })
+            .collect();
+        for gone in current.difference(&next) {
+            self.audit_violations.remove(gone);
+        }
+        *current = next;
     }
 
     pub fn error(&self, error: &str) {

@@ -24,6 +24,8 @@ use tokio_rustls::TlsAcceptor;
 use self::state::{Readiness, State};
 use self::tls::{CertFiles, Reloading, TlsError};
 use crate::admission::{Limits, metrics_router, router};
+use crate::audit::controller::Running;
+use crate::audit::{AuditConfig, Notifier};
 use crate::files::FileError;
 use crate::inventory::Inventory;
 use crate::policy::PolicySet;
@@ -49,6 +51,8 @@ pub struct ServeConfig {
     pub shutdown_grace: Duration,
     /// How long a broken watch is tolerated before `/readyz` fails.
     pub watch_grace: Duration,
+    /// The audit controller (cluster mode only); `None` with `--no-audit`.
+    pub audit: Option<AuditConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +81,7 @@ pub struct Server {
     acceptor: TlsAcceptor,
     resolver: Arc<Reloading>,
     config: ServeConfig,
+    audit: Option<Running>,
 }
 
 impl Server {
@@ -87,6 +92,7 @@ impl Server {
         let resolver = Reloading::new(pair);
         let acceptor = TlsAcceptor::from(tls::server_config(resolver.clone())?);
         let readiness = Readiness::new(config.watch_grace);
+        let mut running = None;
 
         let state = match &config.source {
             Source::Standalone { policies, inventory, .. } => {
@@ -102,8 +108,14 @@ impl Server {
                 }
                 let mut state = State::new(PolicySet::default(), Inventory::default(), readiness);
                 state.pods = Some(Arc::new(watch::LivePods(client.clone())));
+                let channel = config.audit.as_ref().map(|_| Notifier::channel());
+                state.audit = channel.as_ref().map(|(notifier, _)| notifier.clone());
                 let state = Arc::new(state);
-                watch::start(client, state.clone());
+                watch::start(client.clone(), state.clone());
+                if let (Some(audit), Some((notifier, changes))) = (config.audit.clone(), channel) {
+                    tracing::info!(lease = %audit.lease.name, namespace = %audit.lease.namespace, identity = %audit.lease.identity, interval = ?audit.interval, "audit enabled");
+                    running = Some(crate::audit::start(client, state.clone(), audit, notifier, changes));
+                }
                 state
             }
         };
@@ -125,6 +137,7 @@ impl Server {
             acceptor,
             resolver,
             config,
+            audit: running,
         })
     }
 
@@ -135,7 +148,7 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting and lets requests in flight
     /// finish (up to the shutdown grace period).
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let Server { addr, metrics_addr, state, listener, metrics_listener, acceptor, resolver, config } = self;
+        let Server { addr, metrics_addr, state, listener, metrics_listener, acceptor, resolver, config, audit } = self;
         let mut background =
             vec![tokio::spawn(tls::watch(config.tls.clone(), resolver, state.clone(), config.tls_reload_every))];
         if let Source::Standalone { policies, inventory, reload_every } = &config.source {
@@ -203,6 +216,9 @@ impl Server {
             () = tokio::time::sleep(config.shutdown_grace) => tracing::warn!("shutdown grace period over; closing"),
         }
         let _ = stop_metrics.send(());
+        if let Some(audit) = audit {
+            audit.stop().await;
+        }
         for task in background {
             task.abort();
         }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::metrics::Metrics;
+use crate::audit::Notifier;
 use crate::inventory::Inventory;
 use crate::policy::PolicySet;
 
@@ -27,6 +28,8 @@ pub struct State {
     pub metrics: Metrics,
     pub readiness: Readiness,
     pub pods: Option<Arc<dyn PodSource>>,
+    /// Where watchers tell the audit what changed (cluster mode with the audit on).
+    pub audit: Option<Notifier>,
 }
 
 impl State {
@@ -37,6 +40,7 @@ impl State {
             metrics: Metrics::default(),
             readiness,
             pods: None,
+            audit: None,
         }
     }
 

@@ -11,7 +11,10 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
+use serde::Serialize;
+
 use super::state::{PodSource, State};
+use crate::audit::{Change, Touched};
 use crate::inventory::Tracked;
 use crate::policy::{PolicySet, SovereigntyPolicy};
 
@@ -48,7 +51,7 @@ pub fn start(client: Client, state: Arc<State>) {
 
 fn spawn_inventory<K, S>(state: Arc<State>, stream: S)
 where
-    K: Tracked + Send + 'static,
+    K: Tracked + Serialize + Send + 'static,
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
 {
     tokio::spawn(async move {
@@ -58,7 +61,11 @@ where
             match item {
                 Ok(event) => {
                     state.readiness.healthy(K::KIND);
+                    let change = state.audit.as_ref().and_then(|_| audit_change(&event));
                     apply(&state, &mut buffer, event);
+                    if let (Some(audit), Some(change)) = (&state.audit, change) {
+                        audit.send(change);
+                    }
                 }
                 Err(e) => watch_failed(&state, K::KIND, &e),
             }
@@ -94,6 +101,33 @@ pub fn apply<K: Tracked>(state: &State, buffer: &mut Option<Vec<K>>, event: watc
     }
 }
 
+/// What the audit needs to hear about an inventory event (sent after the inventory took it).
+fn audit_change<K: Tracked + Serialize>(event: &watcher::Event<K>) -> Option<Change> {
+    let (object, deleted) = match event {
+        watcher::Event::InitDone => return Some(Change::InventoryRelisted(K::KIND)),
+        watcher::Event::Apply(object) => (object, false),
+        watcher::Event::Delete(object) => (object, true),
+        watcher::Event::Init | watcher::Event::InitApply(_) => return None,
+    };
+    let touched = Touched::of(K::KIND, object.namespace(), object.name()?)?;
+    Some(Change::Touched { touched, fingerprint: (!deleted).then(|| fingerprint(object)) })
+}
+
+/// A hash of what evaluation can read: labels, annotations and spec, not status or
+/// bookkeeping (resourceVersion, managedFields), so heartbeats hash the same.
+fn fingerprint<K: Tracked + Serialize>(object: &K) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut value = serde_json::to_value(object).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+        let meta = object.meta();
+        map.insert("metadata".into(), serde_json::json!({ "labels": meta.labels, "annotations": meta.annotations }));
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.to_string().hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The policies seen so far; every change recompiles the index and swaps it in.
 #[derive(Default)]
 pub struct PolicyStore {
@@ -115,15 +149,31 @@ impl PolicyStore {
                 self.synced = true;
                 self.publish(state);
                 state.readiness.synced(POLICIES);
+                if let Some(audit) = &state.audit {
+                    audit.send(Change::PoliciesRelisted(self.policies.values().cloned().collect()));
+                }
             }
             watcher::Event::Apply(p) => {
-                self.policies.insert(name(&p), p);
-                self.publish(state);
+                let old = self.policies.insert(name(&p), p.clone());
+                // The audit writing a status changes nothing the index holds.
+                let same =
+                    old.as_ref().is_some_and(|o| o.spec == p.spec && o.metadata.generation == p.metadata.generation);
+                if !same {
+                    self.publish(state);
+                }
+                self.tell_audit(state, old, Some(p));
             }
             watcher::Event::Delete(p) => {
-                self.policies.remove(&name(&p));
+                let old = self.policies.remove(&name(&p));
                 self.publish(state);
+                self.tell_audit(state, old, None);
             }
+        }
+    }
+
+    fn tell_audit(&self, state: &State, old: Option<SovereigntyPolicy>, new: Option<SovereigntyPolicy>) {
+        if let (Some(audit), true) = (&state.audit, self.synced) {
+            audit.send(Change::Policy { old: old.map(Box::new), new: new.map(Box::new) });
         }
     }
 

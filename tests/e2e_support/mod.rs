@@ -178,6 +178,11 @@ impl Sovereign {
     }
 
     pub fn spawn() -> Sovereign {
+        Sovereign::spawn_with(&[])
+    }
+
+    /// Starts the server with extra `serve` flags, without registering the webhook.
+    pub fn spawn_with(extra: &[&str]) -> Sovereign {
         let certs = certs();
         let port = free_port();
         let metrics_port = free_port();
@@ -190,6 +195,7 @@ impl Sovereign {
             .arg("--tls-key")
             .arg(certs.dir.join("tls.key"))
             .args(["--watch-grace", "5"])
+            .args(extra)
             .env("KUBECONFIG", kubeconfig())
             .env("RUST_LOG", "info,kube=warn")
             .stdout(Stdio::null())

@@ -146,6 +146,7 @@ impl Setup {
             },
             shutdown_grace: self.shutdown_grace,
             watch_grace: Duration::from_secs(30),
+            audit: None,
         }
     }
 }

@@ -1,0 +1,87 @@
+//! Watches the objects the audit judges (every Pod, workload, claim and volume) and hands
+//! them to the controller. Kinds the API server does not serve are skipped.
+
+use futures::StreamExt;
+use kube::Client;
+use kube::api::{Api, DynamicObject};
+use kube::core::GroupVersionKind;
+use kube::discovery::{self, ApiResource};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::Value;
+
+use super::subject::{AUDITED, Subject, SubjectError};
+use super::{Change, Notifier};
+
+/// Finds which audited kinds the server serves and starts a watcher for each. Returns
+/// the kinds watched.
+pub async fn start(client: Client, notifier: Notifier) -> Vec<&'static str> {
+    let mut watched = Vec::new();
+    for (kind, api_version) in AUDITED {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        match discovery::pinned_kind(&client, &gvk).await {
+            Ok((resource, _)) => {
+                watched.push(*kind);
+                tokio::spawn(watch(client.clone(), resource, kind, notifier.clone()));
+            }
+            Err(e) => tracing::info!(kind, api_version, error = %e, "not served by this API server; not audited"),
+        }
+    }
+    watched
+}
+
+async fn watch(client: Client, resource: ApiResource, kind: &'static str, notifier: Notifier) {
+    let api: Api<DynamicObject> = Api::all_with(client, &resource);
+    let stream = watcher(api, watcher::Config::default()).default_backoff();
+    let mut stream = std::pin::pin!(stream);
+    let mut listing: Option<Vec<Subject>> = None;
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(watcher::Event::Init) => listing = Some(Vec::new()),
+            Ok(watcher::Event::InitApply(object)) => {
+                if let Some(subject) = read(&resource, kind, object) {
+                    listing.get_or_insert_with(Vec::new).push(subject);
+                }
+            }
+            Ok(watcher::Event::InitDone) => {
+                notifier.send(Change::Relisted { kind, subjects: listing.take().unwrap_or_default() });
+            }
+            Ok(watcher::Event::Apply(object)) => {
+                if let Some(subject) = read(&resource, kind, object) {
+                    notifier.send(Change::Upsert(Box::new(subject)));
+                }
+            }
+            Ok(watcher::Event::Delete(object)) => {
+                let namespace = if kind == "PersistentVolume" {
+                    ""
+                } else {
+                    object.metadata.namespace.as_deref().unwrap_or("default")
+                };
+                let name = object.metadata.name.as_deref().unwrap_or_default();
+                notifier.send(Change::Remove(super::Key::new(kind, namespace, name)));
+            }
+            Err(e) => tracing::warn!(kind, error = %e, "audit watch failed; retrying"),
+        }
+    }
+}
+
+/// Trims what the audit never reads (status, managed fields, annotations) and parses the rest.
+fn read(resource: &ApiResource, kind: &str, mut object: DynamicObject) -> Option<Subject> {
+    object.metadata.managed_fields = None;
+    object.metadata.annotations = None;
+    if let Some(data) = object.data.as_object_mut() {
+        data.remove("status");
+    }
+    let mut value = serde_json::to_value(&object).ok()?;
+    // List items come without apiVersion and kind.
+    value["apiVersion"] = Value::String(resource.api_version.clone());
+    value["kind"] = Value::String(kind.to_string());
+    match Subject::from_value(&value) {
+        Ok(subject) => Some(subject),
+        Err(SubjectError::Owned(_)) => None,
+        Err(e) => {
+            tracing::debug!(kind, name = ?object.metadata.name, error = %e, "not audited");
+            None
+        }
+    }
+}

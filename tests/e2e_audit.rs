@@ -1,0 +1,267 @@
+//! End to end: the audit controller against a real kube-apiserver. Objects that predate a
+//! policy, nodes relabelled under running pods, and two replicas of which only the holder
+//! of the Lease writes.
+//!
+//! Like tests/e2e.rs, these need a control plane: `tests/run.sh` runs them with
+//! `--ignored --test-threads=1`.
+
+mod e2e_support;
+
+use std::time::Duration;
+
+use e2e_support::*;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn crds() {
+    for file in ["crds/sovereigntypolicies.sovereignty.io.yaml", "tests/e2e/policyreport-crds.yaml"] {
+        kubectl(&["apply", "--validate=false", "-f", path(file).to_str().unwrap()]).success();
+    }
+    for crd in
+        ["sovereigntypolicies.sovereignty.io", "policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"]
+    {
+        kubectl(&["wait", "--for=condition=Established", "--timeout=60s", &format!("crd/{crd}")]).success();
+    }
+}
+
+/// A policy whose one data class classifies every object in namespaces labelled `tenant`.
+fn policy(name: &str, class: &str, tenant: &str) -> String {
+    format!(
+        r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyPolicy
+metadata: {{ name: {name} }}
+spec:
+  providers: [aws, gcp]
+  jurisdictions: [{{ name: ID, countries: [ID] }}]
+  dataClasses: [{{ name: {class}, allowedJurisdictions: [ID] }}]
+  classify:
+    - namespaceSelector: {{ matchLabels: {{ tenant: {tenant} }} }}
+      dataClasses: [{class}]
+"#
+    )
+}
+
+fn pod(namespace: &str, name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{ name: {name}, namespace: {namespace} }}\nspec:\n  containers: [{{ name: c, image: busybox }}]\n{spec}"
+    )
+}
+
+fn delete_pod(namespace: &str, name: &str) {
+    kubectl(&["delete", "pod", name, "-n", namespace, "--ignore-not-found", "--grace-period=0", "--force"]).success();
+}
+
+fn get_json(args: &[&str]) -> Value {
+    let mut all = vec!["get"];
+    all.extend_from_slice(args);
+    all.extend(["-o", "json"]);
+    serde_json::from_str(&kubectl(&all).success().stdout).unwrap()
+}
+
+fn status(policy: &str) -> Value {
+    get_json(&["sovpol", policy])["status"].clone()
+}
+
+/// Waits until the policy's status reports `n` violations.
+#[track_caller]
+fn violations_become(policy: &str, n: i64, server: &Sovereign) -> Value {
+    let mut last = Value::Null;
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eventually(&format!("{policy} to report {n} violations"), WAIT, || {
+            last = status(policy);
+            (last["violations"] == n).then(|| last.clone())
+        })
+    }));
+    found.unwrap_or_else(|_| panic!("status of {policy}: {last:#}\nserver log:\n{}", server.logs()))
+}
+
+/// The SovereigntyViolation Events on one object.
+fn events(namespace: &str, object: &str) -> Vec<Value> {
+    let selector = format!("reason=SovereigntyViolation,involvedObject.name={object}");
+    get_json(&["events", "-n", namespace, "--field-selector", &selector])["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Forgets the Events of earlier runs in a namespace.
+fn clear_events(namespace: &str) {
+    kubectl(&["delete", "events", "--all", "-n", namespace]).success();
+}
+
+fn audited(extra: &[&str]) -> Sovereign {
+    let mut args = vec!["--audit-interval", "3s", "--lease-duration", "3s"];
+    args.extend_from_slice(extra);
+    let mut server = Sovereign::spawn_with(&args);
+    server.wait_ready();
+    server
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
+    crds();
+    Namespace::new("audit-late", &[("tenant", "audit-late")]);
+    clear_events("audit-late");
+    let _ = kubectl(&["delete", "sovpol", "audit-late", "--ignore-not-found"]);
+    // Created before any policy names its class: nothing stops it.
+    apply(&pod("audit-late", "in-virginia", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n"))
+        .success();
+    apply(&pod("audit-late", "in-jakarta", "  nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n"))
+        .success();
+    let server = audited(&["--lease-name", "e2e-audit-late", "--policy-reports"]);
+
+    apply(&policy("audit-late", "late-pii", "audit-late")).success();
+    let found = violations_become("audit-late", 1, &server);
+    let listed = &found["violatingObjects"][0];
+    assert_eq!((listed["kind"].as_str(), listed["name"].as_str()), (Some("Pod"), Some("in-virginia")), "{found:#}");
+    let compliant = found["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Compliant").unwrap();
+    assert_eq!(compliant["status"], "False", "{found:#}");
+    assert!(compliant["message"].as_str().unwrap().contains("Pod audit-late/in-virginia"), "{compliant:#}");
+    assert!(found["lastAuditTime"].is_string() && found["observedGeneration"].is_number(), "{found:#}");
+    let ready = found["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").unwrap();
+    assert_eq!(ready["status"], "True");
+
+    // An Event on the violating pod, saying what is wrong and how to fix it.
+    let on_pod = eventually("a SovereigntyViolation Event on the pod", WAIT, || {
+        let found = events("audit-late", "in-virginia");
+        (!found.is_empty()).then_some(found)
+    });
+    let note = on_pod[0]["message"].as_str().unwrap_or_default();
+    assert_eq!(on_pod[0]["type"], "Warning");
+    assert!(note.contains("us-east-1") && note.contains("late-pii"), "{note}");
+    assert!(events("audit-late", "in-jakarta").is_empty(), "a compliant pod gets no Event");
+
+    // The gauge and the PolicyReport say the same.
+    eventually("the violations gauge", WAIT, || {
+        server
+            .metrics()
+            .lines()
+            .any(|l| {
+                l.starts_with("sovereign_violations{")
+                    && l.contains("policy=\"audit-late\"")
+                    && l.contains("kind=\"Pod\"")
+                    && l.ends_with(" 1")
+            })
+            .then_some(())
+    });
+    let report = eventually("the PolicyReport", WAIT, || {
+        let run = kubectl(&["get", "policyreport", "sovereign", "-n", "audit-late", "-o", "json"]);
+        run.ok.then(|| serde_json::from_str::<Value>(&run.stdout).unwrap())
+    });
+    assert_eq!(
+        (report["summary"]["fail"].as_i64(), report["summary"]["pass"].as_i64()),
+        (Some(1), Some(1)),
+        "{report:#}"
+    );
+
+    // Several periodic passes later the steady state has not produced another Event.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_eq!(events("audit-late", "in-virginia").len(), 1, "deduplicated: one Event for one unchanged violation");
+
+    delete_pod("audit-late", "in-virginia");
+    let clean = violations_become("audit-late", 0, &server);
+    let compliant = clean["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Compliant").unwrap();
+    assert_eq!(compliant["status"], "True", "{clean:#}");
+    assert!(clean.get("violatingObjects").is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)), "{clean:#}");
+    eventually("the PolicyReport to clear", WAIT, || {
+        let report = get_json(&["policyreport", "sovereign", "-n", "audit-late"]);
+        (report["summary"]["fail"] == 0).then_some(())
+    });
+    kubectl(&["delete", "sovpol", "audit-late"]).success();
+    delete_pod("audit-late", "in-jakarta");
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn relabelling_a_node_out_of_the_region_surfaces_its_pods() {
+    crds();
+    Namespace::new("audit-node", &[("tenant", "audit-node")]);
+    clear_events("audit-node");
+    apply(
+        "apiVersion: v1\nkind: Node\nmetadata: { name: audit-jkt, labels: { kubernetes.io/hostname: audit-jkt, topology.kubernetes.io/region: ap-southeast-3 } }\n",
+    )
+    .success();
+    let server = audited(&["--lease-name", "e2e-audit-node"]);
+    apply(&policy("audit-node", "node-pii", "audit-node")).success();
+    for name in ["runs-1", "runs-2"] {
+        apply(&pod("audit-node", name, "  nodeName: audit-jkt\n")).success();
+    }
+    violations_become("audit-node", 0, &server);
+    assert!(status("audit-node")["lastAuditTime"].is_string());
+
+    kubectl(&["label", "node", "audit-jkt", "topology.kubernetes.io/region=us-east-1", "--overwrite"]).success();
+    let found = violations_become("audit-node", 2, &server);
+    let names: Vec<&str> =
+        found["violatingObjects"].as_array().unwrap().iter().filter_map(|o| o["name"].as_str()).collect();
+    assert_eq!(names, ["runs-1", "runs-2"], "{found:#}");
+    for name in ["runs-1", "runs-2"] {
+        let on_pod = eventually(&format!("an Event on {name}"), WAIT, || {
+            let found = events("audit-node", name);
+            (!found.is_empty()).then_some(found)
+        });
+        assert!(on_pod[0]["message"].as_str().unwrap().contains("us-east-1"), "{:#}", on_pod[0]);
+    }
+
+    kubectl(&["label", "node", "audit-jkt", "topology.kubernetes.io/region=ap-southeast-3", "--overwrite"]).success();
+    violations_become("audit-node", 0, &server);
+    for name in ["runs-1", "runs-2"] {
+        delete_pod("audit-node", name);
+    }
+    kubectl(&["delete", "sovpol", "audit-node"]).success();
+}
+
+fn holder(lease: &str) -> Option<String> {
+    let run = kubectl(&["get", "lease", lease, "-n", "default", "-o", "jsonpath={.spec.holderIdentity}"]);
+    run.ok.then(|| run.stdout.trim().to_string()).filter(|h| !h.is_empty())
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn of_two_replicas_only_the_lease_holder_writes() {
+    crds();
+    Namespace::new("audit-pair", &[("tenant", "audit-pair")]);
+    clear_events("audit-pair");
+    let _ = kubectl(&["delete", "lease", "e2e-audit-pair", "-n", "default", "--ignore-not-found"]);
+    let lease = ["--lease-name", "e2e-audit-pair", "--lease-namespace", "default"];
+    let mut a = audited(&[&lease[..], &["--identity", "replica-a"]].concat());
+    let mut b = audited(&[&lease[..], &["--identity", "replica-b"]].concat());
+    let first = eventually("a lease holder", WAIT, || holder("e2e-audit-pair"));
+    assert!(first == "replica-a" || first == "replica-b", "{first}");
+
+    apply(&policy("audit-pair", "pair-pii", "audit-pair")).success();
+    apply(&pod("audit-pair", "first", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n")).success();
+    violations_become("audit-pair", 1, if first == "replica-a" { &a } else { &b });
+    let written = eventually("an Event on the pod", WAIT, || {
+        let found = events("audit-pair", "first");
+        (!found.is_empty()).then_some(found)
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let written_now = events("audit-pair", "first");
+    assert_eq!(written_now.len(), 1, "both replicas see the violation; one Event is written: {written_now:#?}");
+    assert_eq!(written[0]["reportingInstance"], first.as_str(), "only the leader writes: {:#}", written[0]);
+
+    // The leader stops (releasing the lease); the other takes over and writes from then on.
+    let (leader, follower, next) =
+        if first == "replica-a" { (&mut a, &b, "replica-b") } else { (&mut b, &a, "replica-a") };
+    leader.stop();
+    eventually("the other replica to take the lease", WAIT, || {
+        (holder("e2e-audit-pair").as_deref() == Some(next)).then_some(())
+    });
+    apply(&pod("audit-pair", "second", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n")).success();
+    violations_become("audit-pair", 2, follower);
+    let written = eventually("an Event on the second pod", WAIT, || {
+        let found = events("audit-pair", "second");
+        (!found.is_empty()).then_some(found)
+    });
+    assert_eq!(written[0]["reportingInstance"], next, "{:#}", written[0]);
+    assert!(follower.logs().contains("became the audit leader"), "{}", follower.logs());
+
+    for name in ["first", "second"] {
+        delete_pod("audit-pair", name);
+    }
+    violations_become("audit-pair", 0, follower);
+    kubectl(&["delete", "sovpol", "audit-pair"]).success();
+}
