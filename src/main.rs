@@ -18,23 +18,21 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Report(args) => {
-            match report::run_report(&args.inputs.policies, &args.inputs.manifests, &args.inputs.inventory) {
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-                Ok(rows) => {
-                    let text = match args.output {
-                        ReportFormat::Text => report::text(&rows),
-                        ReportFormat::Csv => report::csv(&rows),
-                        ReportFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n",
-                    };
-                    let _ = std::io::stdout().write_all(text.as_bytes());
-                    ExitCode::SUCCESS
-                }
+        Command::Report(args) => match report::run_report(&args.policies, &args.manifests, &args.inventory) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
             }
-        }
+            Ok(rows) => {
+                let text = match args.output {
+                    ReportFormat::Text => report::text(&rows),
+                    ReportFormat::Csv => report::csv(&rows),
+                    ReportFormat::Json => serde_json::to_string_pretty(&rows).expect("rows serialize") + "\n",
+                };
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                ExitCode::SUCCESS
+            }
+        },
         Command::Check(args) => {
             match run_check(&args.inputs.policies, &args.inputs.manifests, &args.inputs.inventory) {
                 Err(e) => {

@@ -86,8 +86,9 @@ fn events(namespace: &str, object: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Forgets the Events of earlier runs in a namespace.
-fn clear_events(namespace: &str) {
+/// Forgets the pods and Events of earlier runs in a namespace.
+fn clear(namespace: &str) {
+    kubectl(&["delete", "pods", "--all", "-n", namespace, "--grace-period=0", "--force"]).success();
     kubectl(&["delete", "events", "--all", "-n", namespace]).success();
 }
 
@@ -104,7 +105,7 @@ fn audited(extra: &[&str]) -> Sovereign {
 fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
     crds();
     Namespace::new("audit-late", &[("tenant", "audit-late")]);
-    clear_events("audit-late");
+    clear("audit-late");
     let _ = kubectl(&["delete", "sovpol", "audit-late", "--ignore-not-found"]);
     // Created before any policy names its class: nothing stops it.
     apply(&pod("audit-late", "in-virginia", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n"))
@@ -179,7 +180,7 @@ fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
 fn relabelling_a_node_out_of_the_region_surfaces_its_pods() {
     crds();
     Namespace::new("audit-node", &[("tenant", "audit-node")]);
-    clear_events("audit-node");
+    clear("audit-node");
     apply(
         "apiVersion: v1\nkind: Node\nmetadata: { name: audit-jkt, labels: { kubernetes.io/hostname: audit-jkt, topology.kubernetes.io/region: ap-southeast-3 } }\n",
     )
@@ -223,7 +224,7 @@ fn holder(lease: &str) -> Option<String> {
 fn of_two_replicas_only_the_lease_holder_writes() {
     crds();
     Namespace::new("audit-pair", &[("tenant", "audit-pair")]);
-    clear_events("audit-pair");
+    clear("audit-pair");
     let _ = kubectl(&["delete", "lease", "e2e-audit-pair", "-n", "default", "--ignore-not-found"]);
     let lease = ["--lease-name", "e2e-audit-pair", "--lease-namespace", "default"];
     let mut a = audited(&[&lease[..], &["--identity", "replica-a"]].concat());
@@ -264,4 +265,38 @@ fn of_two_replicas_only_the_lease_holder_writes() {
     }
     violations_become("audit-pair", 0, follower);
     kubectl(&["delete", "sovpol", "audit-pair"]).success();
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn report_reads_the_live_cluster() {
+    crds();
+    Namespace::new("audit-report", &[("tenant", "audit-report")]);
+    clear("audit-report");
+    apply(
+        "apiVersion: v1\nkind: Node\nmetadata: { name: report-iad, labels: { kubernetes.io/hostname: report-iad, topology.kubernetes.io/region: us-east-1 } }\n",
+    )
+    .success();
+    apply(&policy("audit-report", "report-pii", "audit-report")).success();
+    apply(&pod("audit-report", "stray", "  nodeName: report-iad\n")).success();
+
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sovereign"))
+            .args(["report", "-o", format])
+            .env("KUBECONFIG", kubeconfig())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    assert!(
+        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,"),
+        "{csv}"
+    );
+    let text = run("text");
+    assert!(text.lines().any(|l| l.starts_with("Pod audit-report/stray") && l.ends_with("NO")), "{text}");
+
+    delete_pod("audit-report", "stray");
+    kubectl(&["delete", "sovpol", "audit-report"]).success();
 }

@@ -92,7 +92,7 @@ pub(crate) fn evaluate_files(
 }
 
 /// Compiles the policies; in CI an invalid policy is an input error, not something to skip.
-fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckError> {
+pub(crate) fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckError> {
     let read = files::read_policies(paths)?;
     let set = PolicySet::compile(&read.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
     if let Some(rejected) = set.rejected.first() {
@@ -110,7 +110,7 @@ fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckError> {
     Ok(set)
 }
 
-fn outcome(object: &Object, decision: Decision, origin: Origin) -> Outcome {
+pub(crate) fn outcome(object: &Object, decision: Decision, origin: Origin) -> Outcome {
     let namespace = if object.namespaced() {
         object.meta().namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into())
     } else {

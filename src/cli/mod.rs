@@ -1,6 +1,7 @@
 //! The command line: argument parsing and output, around the evaluation core.
 
 mod check;
+mod live;
 pub mod output;
 pub mod report;
 mod serve;
@@ -32,14 +33,25 @@ pub enum Command {
     Crds,
     /// Run the admission webhook (HTTPS) and its metrics endpoint (HTTP).
     Serve(Box<ServeArgs>),
-    /// Evidence for an auditor: where every classified workload and volume runs or is stored.
+    /// Evidence for an auditor: where every classified workload and volume runs or is stored
+    /// (from files, or from the live cluster).
     Report(ReportArgs),
 }
 
+/// `report` reads files like `check`, or, without `-f`, the live cluster.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    #[command(flatten)]
-    pub inputs: Inputs,
+    /// SovereigntyPolicy files or directories [default: the cluster's policies].
+    #[arg(short = 'p', long = "policies", value_name = "PATH", num_args = 1..)]
+    pub policies: Vec<PathBuf>,
+    /// Manifests to report on, files or directories (`-` for stdin) [default: every Pod,
+    /// workload, PersistentVolumeClaim and PersistentVolume in the cluster of the current
+    /// kubeconfig context].
+    #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
+    /// With -f: cluster objects to evaluate against, as for `check`.
+    #[arg(long = "inventory", value_name = "PATH", num_args = 1.., requires = "manifests")]
+    pub inventory: Vec<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,

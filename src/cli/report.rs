@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::check::{CheckError, evaluate_files};
+use super::check::{CheckError, CheckReport, compile_policies, evaluate_files};
+use super::live::{LiveError, evaluate_cluster};
 use crate::catalog::{self, Resolution};
 use crate::policy::{CompiledPolicy, PolicySet};
 
@@ -30,8 +31,37 @@ pub struct Row {
     pub note: String,
 }
 
-pub fn run_report(policies: &[PathBuf], manifests: &[PathBuf], inventory: &[PathBuf]) -> Result<Vec<Row>, CheckError> {
-    let (report, set) = evaluate_files(policies, manifests, inventory, true)?;
+/// Why `report` could not run; the CLI exits 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Live(#[from] LiveError),
+    #[error("-f needs -p: name the policies the manifests are judged against")]
+    PoliciesNeeded,
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// From files (`-f`, with `-p` and `--inventory` as `check` takes them), or from the live
+/// cluster of the current kubeconfig context when no `-f` is given (with the cluster's
+/// policies, or those of `-p`).
+pub fn run_report(policies: &[PathBuf], manifests: &[PathBuf], inventory: &[PathBuf]) -> Result<Vec<Row>, ReportError> {
+    if !manifests.is_empty() {
+        if policies.is_empty() {
+            return Err(ReportError::PoliciesNeeded);
+        }
+        let (report, set) = evaluate_files(policies, manifests, inventory, true)?;
+        return Ok(rows(report, &set));
+    }
+    let given = if policies.is_empty() { None } else { Some(compile_policies(policies)?) };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ReportError::Runtime)?;
+    let (report, set) = runtime.block_on(evaluate_cluster(given))?;
+    Ok(rows(report, &set))
+}
+
+fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
     let mut rows = Vec::new();
     for outcome in report.outcomes {
         for location in outcome.locations {
@@ -56,14 +86,14 @@ pub fn run_report(policies: &[PathBuf], manifests: &[PathBuf], inventory: &[Path
                 }
                 None => {
                     for region in &location.regions {
-                        let (country, jurisdiction) = place(region, policy, &set);
+                        let (country, jurisdiction) = place(region, policy, set);
                         rows.push(row(region.clone(), country, jurisdiction, String::new()));
                     }
                 }
             }
         }
     }
-    Ok(rows)
+    rows
 }
 
 /// "it" reads oddly in a table: name the holder plainly.
