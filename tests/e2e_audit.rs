@@ -300,3 +300,37 @@ fn report_reads_the_live_cluster() {
     delete_pod("audit-report", "stray");
     kubectl(&["delete", "sovpol", "audit-report"]).success();
 }
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_leader_cut_off_past_its_lease_stops_writing() {
+    crds();
+    Namespace::new("audit-cut", &[("tenant", "audit-cut")]);
+    clear("audit-cut");
+    let _ = kubectl(&["delete", "lease", "e2e-audit-cut", "-n", "default", "--ignore-not-found"]);
+    let lease = ["--lease-name", "e2e-audit-cut", "--lease-namespace", "default"];
+    let a = audited(&[&lease[..], &["--identity", "cut-a"]].concat());
+    eventually("cut-a to hold the lease", WAIT, || (holder("e2e-audit-cut").as_deref() == Some("cut-a")).then_some(()));
+    let b = audited(&[&lease[..], &["--identity", "cut-b"]].concat());
+    apply(&policy("audit-cut", "cut-pii", "audit-cut")).success();
+    violations_become("audit-cut", 0, &a);
+
+    // Freeze the leader past its lease, as a partition or a long pause would: the other
+    // replica takes over. Thawed, the old leader must not write: its renewal deadline has
+    // passed, and its first look at the lease shows another holder.
+    a.signal("STOP");
+    eventually("cut-b to take over", WAIT, || (holder("e2e-audit-cut").as_deref() == Some("cut-b")).then_some(()));
+    a.signal("CONT");
+    apply(&pod("audit-cut", "after", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n")).success();
+    violations_become("audit-cut", 1, &b);
+    eventually("an Event on the pod", WAIT, || (!events("audit-cut", "after").is_empty()).then_some(()));
+    std::thread::sleep(Duration::from_secs(5));
+    let written = events("audit-cut", "after");
+    let writers: Vec<&str> = written.iter().filter_map(|e| e["reportingInstance"].as_str()).collect();
+    assert_eq!(writers, ["cut-b"], "only the current holder writes: {written:#?}\n{}", a.logs());
+    assert!(a.logs().contains("lost the lease"), "{}", a.logs());
+
+    delete_pod("audit-cut", "after");
+    violations_become("audit-cut", 0, &b);
+    kubectl(&["delete", "sovpol", "audit-cut"]).success();
+}

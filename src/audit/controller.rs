@@ -228,7 +228,9 @@ impl Controller {
             tracing::debug!(judged, changed = changed.len(), elapsed = ?started.elapsed(), "audit pass");
         }
         self.state.metrics.set_audit_violations(&self.findings.counts());
-        if self.leadership.is_leading() {
+        let leading = self.leadership.is_leading();
+        self.state.metrics.set_audit_leader(leading);
+        if leading {
             self.write(&set).await;
         }
     }

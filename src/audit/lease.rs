@@ -54,6 +54,11 @@ impl Leadership {
         self.lock().is_some_and(|until| Instant::now() < until)
     }
 
+    /// Whether this replica last held the lease, whether or not its deadline has passed.
+    fn held(&self) -> bool {
+        *self.changes.borrow()
+    }
+
     /// Notified whenever leadership is gained or lost.
     pub fn subscribe(&self) -> watch::Receiver<bool> {
         self.changes.subscribe()
@@ -97,14 +102,14 @@ pub async fn run(
         let started = Instant::now();
         match attempt(&api, &config, &mut observed).await {
             Ok(true) => {
-                if !leadership.is_leading() {
+                if !leadership.held() {
                     tracing::info!(lease = %config.name, identity = %config.identity, "became the audit leader");
                 }
                 leadership.renewed(started + config.renew_deadline());
                 reported_error = false;
             }
             Ok(false) => {
-                if leadership.is_leading() {
+                if leadership.held() {
                     tracing::warn!(lease = %config.name, "lost the lease to another replica; no longer writing");
                 }
                 leadership.lost();
@@ -123,7 +128,7 @@ pub async fn run(
             () = &mut stop => break,
         }
     }
-    if leadership.is_leading() {
+    if leadership.held() {
         leadership.lost();
         if let Err(e) = release(&api, &config).await {
             tracing::warn!(error = %e, "could not release the lease; another replica takes over when it expires");

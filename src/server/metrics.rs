@@ -58,6 +58,7 @@ pub struct Metrics {
     audit_violations: Family<ViolationLabels, Gauge>,
     /// The label sets `audit_violations` has now, so vanished ones can be removed.
     audit_labels: Mutex<BTreeSet<ViolationLabels>>,
+    audit_leader: Gauge,
     errors: Family<ErrorLabel, Counter>,
 }
 
@@ -78,6 +79,7 @@ impl Default for Metrics {
             violations: Family::default(),
             audit_violations: Family::default(),
             audit_labels: Mutex::default(),
+            audit_leader: Gauge::default(),
             errors: Family::default(),
             registry: Registry::default(),
         };
@@ -99,6 +101,11 @@ impl Default for Metrics {
             "violations",
             "Existing objects found violating by the last audit, by policy, data class and kind",
             m.audit_violations.clone(),
+        );
+        registry.register(
+            "audit_leader",
+            "1 while this replica holds the audit Lease and writes results",
+            m.audit_leader.clone(),
         );
         registry.register("errors", "Errors by kind", m.errors.clone());
         Metrics { registry, ..m }
@@ -139,6 +146,10 @@ impl Metrics {
             self.audit_violations.remove(gone);
         }
         *current = next;
+    }
+
+    pub fn set_audit_leader(&self, leading: bool) {
+        self.audit_leader.set(i64::from(leading));
     }
 
     pub fn error(&self, error: &str) {

@@ -272,6 +272,13 @@ impl Sovereign {
         }
     }
 
+    /// Sends a signal (e.g. "STOP", "CONT") to the process.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the server is running");
+        let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Stops the process with SIGTERM, as Kubernetes does, and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
