@@ -100,6 +100,19 @@ fn audited(extra: &[&str]) -> Sovereign {
     server
 }
 
+/// A Deployment whose pods could run in any region (no controller-manager runs here, so
+/// it never gets a ReplicaSet or pods: the audit judges its template).
+const DEPLOYMENT: &str = "
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: anywhere, namespace: audit-late }
+spec:
+  selector: { matchLabels: { app: anywhere } }
+  template:
+    metadata: { labels: { app: anywhere } }
+    spec: { containers: [{ name: c, image: busybox }] }
+";
+
 #[test]
 #[ignore = "needs a kube-apiserver: run tests/run.sh"]
 fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
@@ -112,12 +125,21 @@ fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
         .success();
     apply(&pod("audit-late", "in-jakarta", "  nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n"))
         .success();
+    let _ = kubectl(&["delete", "deployment", "--all", "-n", "audit-late"]);
+    apply(DEPLOYMENT).success();
     let server = audited(&["--lease-name", "e2e-audit-late", "--policy-reports"]);
 
     apply(&policy("audit-late", "late-pii", "audit-late")).success();
+    let found = violations_become("audit-late", 2, &server);
+    let listed: Vec<(&str, &str)> = found["violatingObjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [("Deployment", "anywhere"), ("Pod", "in-virginia")], "{found:#}");
+    kubectl(&["delete", "deployment", "anywhere", "-n", "audit-late"]).success();
     let found = violations_become("audit-late", 1, &server);
-    let listed = &found["violatingObjects"][0];
-    assert_eq!((listed["kind"].as_str(), listed["name"].as_str()), (Some("Pod"), Some("in-virginia")), "{found:#}");
     let compliant = found["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Compliant").unwrap();
     assert_eq!(compliant["status"], "False", "{found:#}");
     assert!(compliant["message"].as_str().unwrap().contains("Pod audit-late/in-virginia"), "{compliant:#}");
