@@ -1,7 +1,6 @@
 //! The audit loop: takes changes, re-judges the objects they affect (everything on the
 //! period), updates the gauge, and — on the leader only — writes status, Events and reports.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,15 +9,11 @@ use kube::Client;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::findings::Findings;
+use super::auditor::Auditor;
 use super::lease::{self, Leadership};
-use super::reports;
-use super::scope;
-use super::status::{self, Summary};
-use super::subject::{Key, Subjects};
 use super::writer::Writer;
 use super::{AuditConfig, Change, Notifier};
-use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::policy::PolicySet;
 use crate::server::state::State;
 
 /// Events written per pass; the rest follow a moment later, so a policy that lands on
@@ -71,24 +66,9 @@ struct Controller {
     config: AuditConfig,
     leadership: Arc<Leadership>,
     writer: Writer,
-    subjects: Subjects,
-    findings: Findings,
-    /// Objects to re-judge in the next pass.
-    pending: BTreeSet<Key>,
-    /// Re-judge everything in the next pass.
-    full: bool,
-    /// Rewrite every status in the next pass (the period, or leadership just gained).
-    write_all: bool,
-    policies: HashMap<String, SovereigntyPolicy>,
-    rejected: BTreeSet<String>,
-    /// Fingerprints of the cluster objects last seen, by (kind, namespace, name).
-    seen: HashMap<String, u64>,
-    /// The fingerprint of the violations each object last got an Event for.
-    emitted: HashMap<Key, u64>,
-    reported: HashMap<String, u64>,
+    auditor: Auditor,
     reports_enabled: bool,
-    /// Audited kinds that have not finished their first list.
-    unsynced: BTreeSet<&'static str>,
+    /// More Events are due than one pass writes.
     backlog: bool,
 }
 
@@ -100,23 +80,13 @@ impl Controller {
             config,
             leadership,
             writer,
-            subjects: Subjects::default(),
-            findings: Findings::default(),
-            pending: BTreeSet::new(),
-            full: true,
-            write_all: true,
-            policies: HashMap::new(),
-            rejected: BTreeSet::new(),
-            seen: HashMap::new(),
-            emitted: HashMap::new(),
-            reported: HashMap::new(),
-            unsynced: BTreeSet::new(),
+            auditor: Auditor::new([]),
             backlog: false,
         }
     }
 
     async fn run(mut self, kinds: Vec<&'static str>, mut changes: mpsc::UnboundedReceiver<Change>) {
-        self.unsynced = kinds.into_iter().collect();
+        self.auditor = Auditor::new(kinds);
         let mut period =
             tokio::time::interval_at(tokio::time::Instant::now() + self.config.interval, self.config.interval);
         period.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -131,103 +101,38 @@ impl Controller {
                         self.absorb(change);
                     }
                 }
-                _ = period.tick() => {
-                    self.full = true;
-                    self.write_all = true;
-                }
+                _ = period.tick() => self.auditor.everything(),
                 Ok(()) = leading.changed() => {
                     if *leading.borrow_and_update() {
-                        // A new leader rewrites every status and reconsiders every Event.
-                        self.write_all = true;
-                        self.full = true;
+                        self.auditor.new_leader();
                     }
                 }
                 () = tokio::time::sleep(Duration::from_secs(2)), if self.backlog => {}
             }
-            if self.ready() {
+            // Nothing is judged before every cache the verdicts read has synced.
+            if self.auditor.synced() && self.state.readiness.check().is_ok() {
                 self.pass().await;
             }
         }
     }
 
-    /// Whether every cache the verdicts read has synced.
-    fn ready(&self) -> bool {
-        self.unsynced.is_empty() && self.state.readiness.check().is_ok()
-    }
-
     fn absorb(&mut self, change: Change) {
-        match change {
-            Change::Upsert(subject) => {
-                self.pending.insert(subject.key.clone());
-                self.subjects.insert(*subject);
-            }
-            Change::Remove(key) => {
-                self.subjects.remove(&key);
-                self.pending.insert(key);
-            }
-            Change::Relisted { kind, subjects } => {
-                self.subjects.replace_kind(kind, subjects);
-                self.unsynced.remove(kind);
-                self.full = true;
-            }
-            Change::Touched { touched, fingerprint } => {
-                let id = format!("{touched:?}");
-                let unchanged = match fingerprint {
-                    Some(f) => self.seen.insert(id, f) == Some(f),
-                    None => self.seen.remove(&id).is_none(),
-                };
-                if !unchanged {
-                    let policies = self.state.policies.load();
-                    self.pending.extend(scope::touched(&touched, &self.subjects, &self.findings, &policies));
-                }
-            }
-            Change::InventoryRelisted(_) => self.full = true,
-            Change::Policy { old, new } => {
-                let name = new.as_ref().or(old.as_ref()).and_then(|p| p.metadata.name.clone()).unwrap_or_default();
-                let spec_changed = match (&old, &new) {
-                    (Some(o), Some(n)) => o.spec != n.spec || o.metadata.generation != n.metadata.generation,
-                    _ => true,
-                };
-                if spec_changed {
-                    let versions: Vec<&SovereigntyPolicy> = old.iter().chain(new.iter()).map(Box::as_ref).collect();
-                    let inventory = self.state.read_inventory();
-                    self.pending.extend(scope::policy(&versions, &self.subjects, &self.findings, &inventory));
-                }
-                match new {
-                    Some(policy) => self.policies.insert(name, *policy),
-                    None => self.policies.remove(&name),
-                };
-            }
-            Change::PoliciesRelisted(all) => {
-                self.policies = all.into_iter().map(|p| (p.metadata.name.clone().unwrap_or_default(), p)).collect();
-                self.full = true;
-            }
-        }
+        let set = self.state.policies.load();
+        let inventory = self.state.read_inventory();
+        self.auditor.absorb(change, &set, &inventory);
     }
 
     async fn pass(&mut self) {
         let set = self.state.policies.load_full();
-        let rejected: BTreeSet<String> = set.rejected.iter().map(|r| r.name.clone()).collect();
-        if rejected != self.rejected {
-            // A clash decided differently moves classes between policies.
-            self.full = true;
-            self.rejected = rejected;
-        }
         let started = std::time::Instant::now();
-        let (judged, changed) = {
+        let judged = {
             let inventory = self.state.read_inventory();
-            if std::mem::take(&mut self.full) {
-                self.pending.clear();
-                (self.subjects.len(), self.findings.judge_all(&self.subjects, &inventory, &set))
-            } else {
-                let keys = std::mem::take(&mut self.pending);
-                (keys.len(), self.findings.judge(&keys, &self.subjects, &inventory, &set))
-            }
+            self.auditor.judge(&set, &inventory)
         };
         if judged > 0 {
-            tracing::debug!(judged, changed = changed.len(), elapsed = ?started.elapsed(), "audit pass");
+            tracing::debug!(judged, elapsed = ?started.elapsed(), "audit pass");
         }
-        self.state.metrics.set_audit_violations(&self.findings.counts());
+        self.state.metrics.set_audit_violations(&self.auditor.findings.counts());
         let leading = self.leadership.is_leading();
         self.state.metrics.set_audit_leader(leading);
         if leading {
@@ -237,30 +142,17 @@ impl Controller {
 
     async fn write(&mut self, set: &PolicySet) {
         let now = Timestamp::now();
-        let summaries = self.findings.summaries();
-        let write_all = std::mem::take(&mut self.write_all);
-        let mut names: Vec<String> = self.policies.keys().cloned().collect();
-        names.sort();
-        for name in names {
+        for (name, status) in self.auditor.statuses(set, now) {
             if !self.leadership.is_leading() {
+                self.auditor.status_failed();
                 return;
             }
-            let policy = &self.policies[&name];
-            let summary = summaries.get(&name).cloned().unwrap_or_else(Summary::default);
-            let desired = status::desired(policy, set, &summary, now);
-            if !write_all && !status::differs(policy.status.as_ref(), &desired) {
-                continue;
-            }
-            match self.writer.status(&name, &desired).await {
-                Ok(()) => {
-                    if let Some(p) = self.policies.get_mut(&name) {
-                        p.status = Some(desired);
-                    }
-                }
+            match self.writer.status(&name, &status).await {
+                Ok(()) => self.auditor.status_written(&name, status),
                 Err(e) => {
                     self.state.metrics.error("audit_status");
                     tracing::warn!(policy = %name, error = %e, "cannot write the policy status");
-                    self.write_all |= write_all;
+                    self.auditor.status_failed();
                 }
             }
         }
@@ -272,25 +164,18 @@ impl Controller {
 
     /// An Event for each object whose violations are new or changed since its last Event.
     async fn events(&mut self) {
-        self.emitted.retain(|key, _| self.findings.get(key).is_some_and(|f| f.violates()));
-        let mut due: Vec<(Key, u64)> = self
-            .findings
-            .iter()
-            .filter(|(_, f)| f.violates())
-            .map(|(k, f)| (k.clone(), f.fingerprint()))
-            .filter(|(k, fp)| self.emitted.get(k) != Some(fp))
-            .collect();
-        due.sort();
+        let due = self.auditor.events_due();
         self.backlog = due.len() > EVENTS_PER_PASS;
-        for (key, fingerprint) in due.into_iter().take(EVENTS_PER_PASS) {
+        for key in due.into_iter().take(EVENTS_PER_PASS) {
             if !self.leadership.is_leading() {
                 return;
             }
-            let (Some(subject), Some(finding)) = (self.subjects.get(&key), self.findings.get(&key)) else { continue };
+            let (Some(subject), Some(finding)) = (self.auditor.subjects.get(&key), self.auditor.findings.get(&key))
+            else {
+                continue;
+            };
             match self.writer.event(subject, finding).await {
-                Ok(()) => {
-                    self.emitted.insert(key, fingerprint);
-                }
+                Ok(()) => self.auditor.event_written(&key),
                 Err(e) => {
                     self.state.metrics.error("audit_event");
                     tracing::warn!(object = %key, error = %e, "cannot write an Event");
@@ -301,16 +186,12 @@ impl Controller {
     }
 
     async fn reports(&mut self, set: &PolicySet, now: Timestamp) {
-        let before: BTreeSet<String> = self.reported.keys().cloned().collect();
-        for report in reports::build(&self.findings, &self.subjects, set, now.as_second(), &before) {
-            let fingerprint = report.fingerprint();
-            if self.reported.get(&report.namespace) == Some(&fingerprint) {
-                continue;
+        for report in self.auditor.reports_due(set, now) {
+            if !self.leadership.is_leading() {
+                return;
             }
             match self.writer.report(&report).await {
-                Ok(()) => {
-                    self.reported.insert(report.namespace.clone(), fingerprint);
-                }
+                Ok(()) => self.auditor.report_written(&report),
                 Err(kube::Error::Api(e)) if e.code == 404 => {
                     tracing::warn!(
                         "the wgpolicyk8s.io/v1alpha2 PolicyReport CRDs are not installed; not writing PolicyReports"

@@ -4,6 +4,7 @@
 //! Every replica keeps the findings current (so a new leader starts warm and every replica
 //! exports the gauge); only the holder of the Lease writes.
 
+mod auditor;
 pub mod controller;
 pub mod findings;
 pub mod lease;
