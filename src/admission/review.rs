@@ -191,8 +191,8 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
 /// A binding names a pod the watch may not have delivered yet: read it once, live.
 async fn ensure_pod_known(object: &Object, namespace: Option<&str>, state: &State, budget: Duration) {
     let Object::Binding(binding) = object else { return };
-    let (Some(source), Some(name)) = (&state.pods, binding.metadata.name.as_deref()) else { return };
-    let ns = namespace.or(binding.metadata.namespace.as_deref()).unwrap_or("default");
+    let (Some(source), Some(name)) = (&state.pods, binding.meta.name.as_deref()) else { return };
+    let ns = namespace.or(binding.meta.namespace.as_deref()).unwrap_or("default");
     if state.read_inventory().pod(ns, name).is_some() {
         return;
     }

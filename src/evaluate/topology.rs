@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{NodeSelectorRequirement, NodeSelectorTerm};
-
-use crate::inventory::{Inventory, Labels};
+use crate::inventory::{Inventory, Labels, NodeRequirement, NodeTerm};
 use crate::policy::{CompiledPolicy, DEFAULT_REGION_LABEL};
 
 pub(crate) const DEPRECATED_REGION_LABEL: &str = "failure-domain.beta.kubernetes.io/region";
@@ -77,8 +75,8 @@ impl<'a> Requirement<'a> {
 
 /// A node selector term's requirements (expressions and fields, ANDed); `None` for an empty
 /// term, which matches no node.
-pub(crate) fn term_requirements(term: &NodeSelectorTerm) -> Option<Vec<Requirement<'_>>> {
-    fn requirement(e: &NodeSelectorRequirement, field: bool) -> Requirement<'_> {
+pub(crate) fn term_requirements(term: &NodeTerm) -> Option<Vec<Requirement<'_>>> {
+    fn requirement(e: &NodeRequirement, field: bool) -> Requirement<'_> {
         Requirement { key: &e.key, operator: &e.operator, values: e.values.as_deref().unwrap_or_default(), field }
     }
     let exprs = term.match_expressions.iter().flatten().map(|e| requirement(e, false));

@@ -3,13 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod compact;
 mod tracked;
+pub(crate) mod wire;
 
+pub use compact::{Claim, ClaimRef, Meta, NodeRequirement, NodeTerm, Pod, PodSpec, PodVolume, Volume, VolumeSource};
 pub use tracked::Tracked;
 
 pub type Labels = BTreeMap<String, String>;
@@ -27,9 +29,9 @@ pub struct Inventory {
     /// Label key (those naming a region) → value → how many nodes carry it: which regions
     /// have nodes, without scanning every node.
     node_regions: HashMap<String, HashMap<String, usize>>,
-    pub persistent_volumes: HashMap<String, PersistentVolume>,
+    pub persistent_volumes: HashMap<String, Volume>,
     /// Namespace → name → claim.
-    pub claims: HashMap<String, HashMap<String, PersistentVolumeClaim>>,
+    pub claims: HashMap<String, HashMap<String, Claim>>,
     pub storage_classes: HashMap<String, StorageClass>,
     /// Namespace → name → pod (for bindings).
     pub pods: HashMap<String, HashMap<String, Pod>>,
@@ -50,28 +52,38 @@ pub enum InventoryError {
 
 impl Inventory {
     /// Adds an object if its kind is one the inventory keeps. Returns whether it was kept.
+    /// Objects are read straight into their compact forms.
     pub fn add(&mut self, object: &Value) -> Result<bool, InventoryError> {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
         match kind {
-            "Namespace" => self.add_parsed::<Namespace>(object)?,
-            "Node" => self.add_parsed::<Node>(object)?,
-            "PersistentVolume" => self.add_parsed::<PersistentVolume>(object)?,
-            "PersistentVolumeClaim" => self.add_parsed::<PersistentVolumeClaim>(object)?,
-            "StorageClass" => self.add_parsed::<StorageClass>(object)?,
-            "Pod" => self.add_parsed::<Pod>(object)?,
+            "Namespace" | "Node" => {
+                let meta = parse::<wire::MetaOnly>(kind, object)?.metadata.unwrap_or_default();
+                let (name, labels) = (named(kind, meta.name)?, meta.labels.unwrap_or_default());
+                if kind == "Node" { self.insert_node(name, labels) } else { self.insert_namespace(name, labels) }
+            }
+            "PersistentVolume" => {
+                let volume = Volume::from(parse::<wire::VolumeWire>(kind, object)?);
+                named(kind, volume.meta.name.clone())?;
+                self.insert_volume(volume);
+            }
+            "PersistentVolumeClaim" => {
+                let claim = Claim::from(parse::<wire::ClaimWire>(kind, object)?);
+                named(kind, claim.meta.name.clone())?;
+                self.insert_claim(claim);
+            }
+            "StorageClass" => {
+                let class = parse::<StorageClass>(kind, object)?;
+                named(kind, class.metadata.name.clone())?;
+                class.insert_into(self);
+            }
+            "Pod" => {
+                let pod = Pod::from(parse::<wire::PodWire>(kind, object)?);
+                named(kind, pod.meta.name.clone())?;
+                self.insert_pod(pod);
+            }
             _ => return Ok(false),
         }
         Ok(true)
-    }
-
-    fn add_parsed<K: Tracked + for<'de> Deserialize<'de>>(&mut self, object: &Value) -> Result<(), InventoryError> {
-        let parsed =
-            K::deserialize(object).map_err(|source| InventoryError::Invalid { kind: K::KIND.to_string(), source })?;
-        if parsed.name().is_none_or(str::is_empty) {
-            return Err(InventoryError::Unnamed { kind: K::KIND.to_string() });
-        }
-        parsed.insert_into(self);
-        Ok(())
     }
 
     pub fn insert_node(&mut self, name: String, labels: Labels) {
@@ -117,7 +129,7 @@ impl Inventory {
         self.namespaces.get(namespace)
     }
 
-    pub fn claim(&self, namespace: &str, name: &str) -> Option<&PersistentVolumeClaim> {
+    pub fn claim(&self, namespace: &str, name: &str) -> Option<&Claim> {
         self.claims.get(namespace)?.get(name)
     }
 
@@ -156,6 +168,15 @@ impl Inventory {
             ("Pod", self.pods.values().map(HashMap::len).sum()),
         ]
     }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(kind: &str, object: &Value) -> Result<T, InventoryError> {
+    T::deserialize(object).map_err(|source| InventoryError::Invalid { kind: kind.to_string(), source })
+}
+
+/// The object's name, which an inventory object must have.
+fn named(kind: &str, name: Option<String>) -> Result<String, InventoryError> {
+    name.filter(|n| !n.is_empty()).ok_or_else(|| InventoryError::Unnamed { kind: kind.to_string() })
 }
 
 #[cfg(test)]
