@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::evaluate::{Context, Decision, Object, Verdict, evaluate};
+use crate::evaluate::{Context, Decision, Object, RawObject, Verdict, evaluate};
 use crate::inventory::Tracked;
 use crate::server::state::State;
 
@@ -44,14 +44,17 @@ impl BadReview {
     }
 }
 
+/// The review as read from the body: the object is kept as its JSON text and read once,
+/// straight into what evaluation needs; `oldObject` and every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Review {
+struct Review<'a> {
     #[serde(default)]
     api_version: String,
     #[serde(default)]
     kind: String,
-    request: Option<Request>,
+    #[serde(borrow)]
+    request: Option<Request<'a>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -70,7 +73,7 @@ struct UserInfo {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request {
+struct Request<'a> {
     #[serde(default)]
     uid: String,
     #[serde(default)]
@@ -85,8 +88,8 @@ struct Request {
     operation: String,
     #[serde(default)]
     user_info: UserInfo,
-    #[serde(default)]
-    object: Option<Value>,
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
     #[serde(default)]
     dry_run: Option<bool>,
 }
@@ -133,19 +136,16 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let mut value = request
+    let raw = request
         .object
-        .filter(|o| o.is_object())
+        .and_then(|o| RawObject::split(o, &kind))
         .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
-    if value.get("kind").and_then(Value::as_str).is_none_or(str::is_empty) {
-        value["kind"] = Value::String(kind.clone());
-    }
-    if request.operation == "UPDATE" && value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+    if request.operation == "UPDATE" && raw.deleting() {
         // Finalizers being removed from an object on its way out: never hold that up.
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let object = match Object::parse(&value) {
+    let object = match raw.parse() {
         Ok(object) => object,
         Err(e) => {
             state.metrics.error("malformed_object");

@@ -1,0 +1,91 @@
+//! The admission path reads the request's object straight from the body's JSON text
+//! (`Object::from_json`); everything else reads it from a `serde_json::Value`
+//! (`Object::parse`). Both must see the same object and fail alike.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use sovereign::evaluate::{Object, ObjectError};
+
+fn both(value: &Value) -> (Result<Object, ObjectError>, Result<Object, ObjectError>) {
+    (Object::parse(value), Object::from_json(&value.to_string(), ""))
+}
+
+#[test]
+fn every_review_fixture_reads_the_same_from_text_and_from_a_value() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let review: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let object = &review["request"]["object"];
+        if !object.is_object() {
+            continue;
+        }
+        let (tree, text) = both(object);
+        assert_eq!(format!("{tree:?}"), format!("{text:?}"), "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen > 20, "only {seen} fixtures carry an object");
+}
+
+#[test]
+fn a_missing_kind_is_taken_from_the_request() {
+    let object = json!({ "metadata": { "name": "web" }, "spec": { "containers": [] } });
+    let parsed = Object::from_json(&object.to_string(), "Pod").unwrap();
+    assert_eq!(parsed.kind(), "Pod");
+    assert_eq!(parsed.meta().name.as_deref(), Some("web"));
+    assert!(matches!(Object::from_json(&object.to_string(), ""), Err(ObjectError::NoKind)));
+}
+
+#[test]
+fn malformed_and_missing_parts_fail_alike() {
+    let cases = [
+        json!({ "kind": "Pod", "metadata": { "name": "x" }, "spec": { "nodeSelector": 7 } }),
+        json!({ "kind": "Pod", "metadata": { "name": "x" } }),
+        json!({ "kind": "Pod", "metadata": { "labels": ["a"] }, "spec": {} }),
+        json!({ "kind": "Deployment", "metadata": { "name": "x" }, "spec": { "template": "not a template" } }),
+        json!({ "kind": "Deployment", "metadata": { "name": "x" }, "spec": { "replicas": 1 } }),
+        json!({ "kind": "CronJob", "metadata": { "name": "x" }, "spec": { "jobTemplate": { "spec": null } } }),
+        json!({ "kind": "Binding", "metadata": { "name": "x" } }),
+        json!({ "kind": "PersistentVolumeClaim", "spec": { "selector": "everything" } }),
+        json!({ "kind": "PersistentVolume", "spec": { "nodeAffinity": { "required": {} } } }),
+    ];
+    for case in cases {
+        let (tree, text) = both(&case);
+        let (Err(tree), Err(text)) = (&tree, &text) else {
+            panic!("{case}: expected errors, got {tree:?} and {text:?}");
+        };
+        assert_eq!(std::mem::discriminant(tree), std::mem::discriminant(text), "{case}: {tree} vs {text}");
+        assert!(text.to_string().contains(case["kind"].as_str().unwrap()), "{text}");
+    }
+}
+
+#[test]
+fn fields_evaluation_does_not_read_are_skipped_not_parsed() {
+    // Containers, env and managedFields of any shape: nothing reads them.
+    let pod = json!({
+        "kind": "Pod",
+        "metadata": { "name": "x", "managedFields": [{ "fieldsV1": { "f:spec": {} } }] },
+        "spec": { "containers": [{ "name": "c", "env": [{ "name": "A", "value": "b" }] }],
+                  "volumes": [{ "name": "d", "nfs": { "server": "s", "path": "/" } }] },
+        "status": { "phase": "Running" }
+    });
+    let (tree, text) = both(&pod);
+    assert_eq!(format!("{:?}", tree.unwrap()), format!("{:?}", text.unwrap()));
+}
+
+#[test]
+fn a_deletion_timestamp_is_seen_without_parsing_the_object() {
+    use serde_json::value::RawValue;
+    use sovereign::evaluate::RawObject;
+    let going: &RawValue =
+        serde_json::from_str(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#).unwrap();
+    let staying: &RawValue = serde_json::from_str(r#"{"metadata":{"deletionTimestamp":null},"kind":"Pod"}"#).unwrap();
+    let not_an_object: &RawValue = serde_json::from_str(r#"[1, 2]"#).unwrap();
+    assert!(RawObject::split(going, "Deployment").unwrap().deleting());
+    let staying = RawObject::split(staying, "Deployment").unwrap();
+    assert!(!staying.deleting());
+    assert_eq!(staying.kind(), "Pod");
+    assert!(RawObject::split(not_an_object, "Pod").is_none());
+}
