@@ -8,10 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod compact;
+mod labels;
 mod tracked;
 pub(crate) mod wire;
 
 pub use compact::{Claim, ClaimRef, Meta, NodeRequirement, NodeTerm, Pod, PodSpec, PodVolume, Volume, VolumeSource};
+pub use labels::{LabelSet, LabelValue, NodeLabels};
 pub use tracked::Tracked;
 
 pub type Labels = BTreeMap<String, String>;
@@ -24,8 +26,9 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 pub struct Inventory {
     pub namespaces: HashMap<String, Labels>,
     /// Node name → labels. Change it through [`Inventory::insert_node`] and friends, which
-    /// keep the region index in step.
-    pub nodes: HashMap<String, Labels>,
+    /// keep the region index and the shared label strings in step.
+    pub nodes: HashMap<String, NodeLabels>,
+    label_strings: labels::Interner,
     /// Label key (those naming a region) → value → how many nodes carry it: which regions
     /// have nodes, without scanning every node.
     node_regions: HashMap<String, HashMap<String, usize>>,
@@ -87,21 +90,25 @@ impl Inventory {
     }
 
     pub fn insert_node(&mut self, name: String, labels: Labels) {
+        let labels = self.label_strings.labels(labels);
         self.count_regions(&labels, 1);
         if let Some(old) = self.nodes.insert(name, labels) {
             self.count_regions(&old, -1);
+            self.label_strings.prune();
         }
     }
 
     pub fn remove_node(&mut self, name: &str) {
         if let Some(old) = self.nodes.remove(name) {
             self.count_regions(&old, -1);
+            self.label_strings.prune();
         }
     }
 
     pub fn clear_nodes(&mut self) {
         self.nodes.clear();
         self.node_regions.clear();
+        self.label_strings.clear();
     }
 
     /// Whether the key is one the region index follows.
@@ -114,10 +121,10 @@ impl Inventory {
         self.node_regions.get(key).and_then(|values| values.get(value)).is_some_and(|n| *n > 0)
     }
 
-    fn count_regions(&mut self, labels: &Labels, delta: isize) {
+    fn count_regions(&mut self, labels: &NodeLabels, delta: isize) {
         for (key, value) in labels.iter().filter(|(k, _)| Self::indexes(k)) {
-            let values = self.node_regions.entry(key.clone()).or_default();
-            let count = values.entry(value.clone()).or_default();
+            let values = self.node_regions.entry(key.to_string()).or_default();
+            let count = values.entry(value.to_string()).or_default();
             *count = count.saturating_add_signed(delta);
             if *count == 0 {
                 values.remove(value);
