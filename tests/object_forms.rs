@@ -77,15 +77,22 @@ fn fields_evaluation_does_not_read_are_skipped_not_parsed() {
 
 #[test]
 fn a_deletion_timestamp_is_seen_without_parsing_the_object() {
-    use serde_json::value::RawValue;
-    use sovereign::evaluate::RawObject;
-    let going: &RawValue =
-        serde_json::from_str(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#).unwrap();
-    let staying: &RawValue = serde_json::from_str(r#"{"metadata":{"deletionTimestamp":null},"kind":"Pod"}"#).unwrap();
-    let not_an_object: &RawValue = serde_json::from_str(r#"[1, 2]"#).unwrap();
-    assert!(RawObject::split(going, "Deployment").unwrap().deleting());
-    let staying = RawObject::split(staying, "Deployment").unwrap();
+    use sovereign::evaluate::RawField;
+    let read = |text: &'static str, kind: &str| serde_json::from_str::<RawField>(text).unwrap().object(kind);
+    assert!(read(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#, "Deployment").unwrap().deleting());
+    let staying = read(r#"{"metadata":{"deletionTimestamp":null},"kind":"Pod"}"#, "Deployment").unwrap();
     assert!(!staying.deleting());
     assert_eq!(staying.kind(), "Pod");
-    assert!(RawObject::split(not_an_object, "Pod").is_none());
+    for not_an_object in ["[1, {\"a\": 2}]", "\"web\"", "7", "null", "true"] {
+        assert!(read(not_an_object, "Pod").is_none(), "{not_an_object}");
+    }
+}
+
+#[test]
+fn a_repeated_key_counts_once_the_last_time_as_in_a_value() {
+    let text = r#"{"kind": "Pod", "metadata": {"name": "a"}, "spec": {}, "metadata": {"name": "b"}}"#;
+    let from_value = Object::parse(&serde_json::from_str(text).unwrap()).unwrap();
+    let from_text = Object::from_json(text, "").unwrap();
+    assert_eq!(from_text.meta().name.as_deref(), Some("b"));
+    assert_eq!(format!("{from_value:?}"), format!("{from_text:?}"));
 }

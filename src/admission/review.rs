@@ -4,14 +4,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::evaluate::{Context, Decision, Object, RawField, Verdict, evaluate};
+use crate::inventory::Tracked;
+use crate::server::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;
-use serde_json::value::RawValue;
-
-use crate::evaluate::{Context, Decision, Object, RawObject, Verdict, evaluate};
-use crate::inventory::Tracked;
-use crate::server::state::State;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -44,8 +42,9 @@ impl BadReview {
     }
 }
 
-/// The review as read from the body: the object is kept as its JSON text and read once,
-/// straight into what evaluation needs; `oldObject` and every other field are skipped.
+/// The review as read from the body: the object is split into its top-level parts, kept
+/// as JSON text and then read once, straight into what evaluation needs; `oldObject` and
+/// every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Review<'a> {
@@ -89,7 +88,7 @@ struct Request<'a> {
     #[serde(default)]
     user_info: UserInfo,
     #[serde(default, borrow)]
-    object: Option<&'a RawValue>,
+    object: Option<RawField<'a>>,
     #[serde(default)]
     dry_run: Option<bool>,
 }
@@ -138,7 +137,7 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     }
     let raw = request
         .object
-        .and_then(|o| RawObject::split(o, &kind))
+        .and_then(|o| o.object(&kind))
         .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
     if request.operation == "UPDATE" && raw.deleting() {
         // Finalizers being removed from an object on its way out: never hold that up.

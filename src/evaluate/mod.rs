@@ -21,7 +21,7 @@ use crate::policy::{ClassRule, CompiledPolicy, Enforcement, Placement, PolicySet
 
 pub use self::classify::DATA_CLASS_LABEL;
 pub use self::message::SHORT_LIMIT;
-pub use self::object::{Binding, Object, ObjectError, RawObject, Template};
+pub use self::object::{Binding, Object, ObjectError, RawField, RawObject, Template};
 
 /// The outcome for one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

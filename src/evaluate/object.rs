@@ -2,8 +2,11 @@
 //! straight into the compact forms evaluation reads: containers, environment variables,
 //! managedFields and status are skipped, never built.
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -121,79 +124,154 @@ struct TargetWire {
 }
 
 #[derive(Deserialize)]
-struct BindingWire {
-    #[serde(default)]
-    metadata: Option<Meta>,
-    target: TargetWire,
-}
-
-/// The top-level fields of an object in JSON text, each left unparsed until its kind says
-/// how to read it.
-#[derive(Deserialize)]
-struct RawParts<'a> {
-    #[serde(borrow, default)]
-    kind: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    metadata: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    spec: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct DeletionWire {
     #[serde(default)]
     deletion_timestamp: Option<serde::de::IgnoredAny>,
 }
 
-/// An object as JSON text, split at its top level: how the admission path reads the
-/// request's object without building a `serde_json::Value` of it.
-pub struct RawObject<'a> {
-    kind: String,
-    whole: &'a RawValue,
+/// The top-level fields of an object in JSON text, each left unparsed until its kind says
+/// how to read it.
+#[derive(Default)]
+struct RawParts<'a> {
+    kind: Option<&'a RawValue>,
+    api_version: Option<&'a RawValue>,
     metadata: Option<&'a RawValue>,
     spec: Option<&'a RawValue>,
+    target: Option<&'a RawValue>,
+    status: Option<&'a RawValue>,
 }
 
-impl<'a> RawObject<'a> {
-    /// Splits an object; `default_kind` stands in for a missing or empty `kind` (the
-    /// request's kind). `None` when the text is not a JSON object.
-    pub fn split(whole: &'a RawValue, default_kind: &str) -> Option<Self> {
-        if !whole.get().starts_with('{') {
-            return None;
+/// A JSON value split at its top level when it is an object: how the admission path reads
+/// the request's object in the same pass as the review, without building a
+/// `serde_json::Value` of it. Anything but an object is skipped and remembered as such.
+pub struct RawField<'a>(Option<RawParts<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldVisitor(PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Key {
+    Kind,
+    ApiVersion,
+    Metadata,
+    Spec,
+    Target,
+    Status,
+    #[serde(other)]
+    Other,
+}
+
+struct FieldVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
+    type Value = RawField<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut parts = RawParts::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            let slot = match key {
+                Key::Kind => &mut parts.kind,
+                Key::ApiVersion => &mut parts.api_version,
+                Key::Metadata => &mut parts.metadata,
+                Key::Spec => &mut parts.spec,
+                Key::Target => &mut parts.target,
+                Key::Status => &mut parts.status,
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            // A repeated key: the last one wins, as in a serde_json::Value.
+            *slot = Some(map.next_value::<&'a RawValue>()?);
         }
-        let parts: RawParts<'a> = serde_json::from_str(whole.get()).ok()?;
+        Ok(RawField(Some(parts)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawField(None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(RawField(None))
+    }
+}
+
+impl<'a> RawField<'a> {
+    /// The object, if the value is one; `default_kind` stands in for a missing or empty
+    /// `kind` (the request's kind).
+    pub fn object(self, default_kind: &str) -> Option<RawObject<'a>> {
+        let parts = self.0?;
         let kind = parts
             .kind
             .and_then(|k| serde_json::from_str::<String>(k.get()).ok())
             .filter(|k| !k.is_empty())
             .unwrap_or_else(|| default_kind.to_string());
-        Some(RawObject { kind, whole, metadata: parts.metadata, spec: parts.spec })
+        Some(RawObject { kind, parts })
     }
+}
 
+/// An object split at its top level, its parts still JSON text.
+pub struct RawObject<'a> {
+    kind: String,
+    parts: RawParts<'a>,
+}
+
+impl RawObject<'_> {
     pub fn kind(&self) -> &str {
         &self.kind
     }
 
     /// Whether `metadata.deletionTimestamp` is set: the object is on its way out.
     pub fn deleting(&self) -> bool {
-        self.metadata
+        self.parts
+            .metadata
             .and_then(|m| serde_json::from_str::<DeletionWire>(m.get()).ok())
             .is_some_and(|d| d.deletion_timestamp.is_some())
     }
 
     pub fn parse(&self) -> Result<Object, ObjectError> {
-        if self.kind == "SovereigntyPolicy" {
-            // Rare on this path, and read whole: go through a Value with the kind set.
-            let mut value: Value = serde_json::from_str(self.whole.get()).map_err(|source| ObjectError::Malformed {
-                kind: self.kind.clone(),
-                path: ".".into(),
-                source,
-            })?;
-            value["kind"] = Value::String(self.kind.clone());
-            return Object::parse(&value);
-        }
-        build(&self.kind, Raw(Some(self.whole)), Raw(self.metadata), Raw(self.spec))
+        let p = &self.parts;
+        let policy = || {
+            // Rare on this path: put the parts back together as a Value with the kind set.
+            let mut value = serde_json::Map::new();
+            value.insert("kind".into(), Value::String(self.kind.clone()));
+            for (key, part) in [("apiVersion", p.api_version), ("metadata", p.metadata), ("spec", p.spec)]
+                .into_iter()
+                .chain([("status", p.status)])
+            {
+                if let Some(part) = part {
+                    value.insert(key.into(), serde_json::from_str(part.get())?);
+                }
+            }
+            SovereigntyPolicy::deserialize(Value::Object(value))
+        };
+        let parts = Parts { metadata: Raw(p.metadata), spec: Raw(p.spec), target: Raw(p.target) };
+        build(&self.kind, parts, policy)
     }
 }
 
@@ -243,8 +321,20 @@ fn missing(kind: &str, path: &str) -> ObjectError {
     ObjectError::Missing { kind: kind.to_string(), path: path.to_string() }
 }
 
-/// Builds the object of a kind from its parts.
-fn build<P: Part>(kind: &str, whole: P, metadata: P, spec: P) -> Result<Object, ObjectError> {
+/// The top-level parts of an object that sovereign reads.
+struct Parts<P> {
+    metadata: P,
+    spec: P,
+    target: P,
+}
+
+/// Builds the object of a kind from its parts (a policy is read whole, by `policy`).
+fn build<P: Part>(
+    kind: &str,
+    parts: Parts<P>,
+    policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
+) -> Result<Object, ObjectError> {
+    let Parts { metadata, spec, target } = parts;
     let meta = || optional::<Meta, P>(kind, metadata, "metadata").map(Option::unwrap_or_default);
     if let Some((_, path)) = TEMPLATE_KINDS.iter().find(|(k, _)| *k == kind) {
         let spec: WorkloadSpecWire = optional(kind, spec, "spec")?.ok_or_else(|| missing(kind, path))?;
@@ -270,14 +360,18 @@ fn build<P: Part>(kind: &str, whole: P, metadata: P, spec: P) -> Result<Object, 
             let spec: PodSpecWire = optional(kind, spec, "spec")?.ok_or_else(|| missing(kind, "spec"))?;
             Object::Pod { meta: meta()?, spec: spec.into() }
         }
-        "PersistentVolumeClaim" => Object::Claim(whole.read::<ClaimWire>().map_err(malformed(kind, "."))?.into()),
-        "PersistentVolume" => Object::Volume(whole.read::<VolumeWire>().map_err(malformed(kind, "."))?.into()),
+        "PersistentVolumeClaim" => {
+            Object::Claim(Claim::from(ClaimWire { metadata: Some(meta()?), spec: optional(kind, spec, "spec")? }))
+        }
+        "PersistentVolume" => {
+            Object::Volume(Volume::from(VolumeWire { metadata: Some(meta()?), spec: optional(kind, spec, "spec")? }))
+        }
         "Binding" => {
-            let wire: BindingWire = whole.read().map_err(malformed(kind, "."))?;
-            Object::Binding(Binding { meta: wire.metadata.unwrap_or_default(), target: wire.target.name })
+            let target: TargetWire = optional(kind, target, "target")?.ok_or_else(|| missing(kind, "target"))?;
+            Object::Binding(Binding { meta: meta()?, target: target.name })
         }
         "SovereigntyPolicy" => {
-            let policy: SovereigntyPolicy = whole.read().map_err(malformed(kind, "."))?;
+            let policy = policy().map_err(malformed(kind, "."))?;
             Object::Policy { meta: policy.metadata.clone().into(), policy: Box::new(policy) }
         }
         _ => Object::Other { kind: kind.to_string(), meta: meta().unwrap_or_default() },
@@ -287,18 +381,23 @@ fn build<P: Part>(kind: &str, whole: P, metadata: P, spec: P) -> Result<Object, 
 impl Object {
     pub fn parse(value: &Value) -> Result<Object, ObjectError> {
         let kind = value.get("kind").and_then(Value::as_str).filter(|k| !k.is_empty()).ok_or(ObjectError::NoKind)?;
-        build(kind, Tree(Some(value)), Tree(value.get("metadata")), Tree(value.get("spec")))
+        let parts = Parts {
+            metadata: Tree(value.get("metadata")),
+            spec: Tree(value.get("spec")),
+            target: Tree(value.get("target")),
+        };
+        build(kind, parts, || SovereigntyPolicy::deserialize(value))
     }
 
     /// Reads an object from its JSON text without building a `Value` of it. `default_kind`
     /// stands in for a missing `kind`.
     pub fn from_json(json: &str, default_kind: &str) -> Result<Object, ObjectError> {
-        let whole: &RawValue = serde_json::from_str(json).map_err(|source| ObjectError::Malformed {
+        let field: RawField = serde_json::from_str(json).map_err(|source| ObjectError::Malformed {
             kind: default_kind.to_string(),
             path: ".".into(),
             source,
         })?;
-        let raw = RawObject::split(whole, default_kind).ok_or(ObjectError::NoKind)?;
+        let raw = field.object(default_kind).ok_or(ObjectError::NoKind)?;
         if raw.kind.is_empty() {
             return Err(ObjectError::NoKind);
         }

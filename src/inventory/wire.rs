@@ -30,7 +30,7 @@ struct VolumeNodeAffinityWire {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct VolumeSpecWire {
+pub(crate) struct VolumeSpecWire {
     #[serde(default)]
     claim_ref: Option<ClaimRef>,
     #[serde(default)]
@@ -43,9 +43,9 @@ struct VolumeSpecWire {
 #[derive(Deserialize)]
 pub(crate) struct VolumeWire {
     #[serde(default)]
-    metadata: Option<Meta>,
+    pub metadata: Option<Meta>,
     #[serde(default)]
-    spec: Option<VolumeSpecWire>,
+    pub spec: Option<VolumeSpecWire>,
 }
 
 impl From<VolumeWire> for Volume {
@@ -65,7 +65,7 @@ impl From<VolumeWire> for Volume {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ClaimSpecWire {
+pub(crate) struct ClaimSpecWire {
     #[serde(default)]
     volume_name: Option<String>,
     #[serde(default)]
@@ -78,9 +78,9 @@ struct ClaimSpecWire {
 #[derive(Deserialize)]
 pub(crate) struct ClaimWire {
     #[serde(default)]
-    metadata: Option<Meta>,
+    pub metadata: Option<Meta>,
     #[serde(default)]
-    spec: Option<ClaimSpecWire>,
+    pub spec: Option<ClaimSpecWire>,
 }
 
 impl From<ClaimWire> for Claim {
