@@ -96,3 +96,59 @@ fn a_repeated_key_counts_once_the_last_time_as_in_a_value() {
     assert_eq!(from_text.meta().name.as_deref(), Some("b"));
     assert_eq!(format!("{from_value:?}"), format!("{from_text:?}"));
 }
+
+/// The one-pass reading of the admission path, where it applies.
+fn fast(value: &Value, default_kind: &str) -> Option<Result<Object, ObjectError>> {
+    fast_text(&value.to_string(), default_kind)
+}
+
+fn fast_text(text: &str, default_kind: &str) -> Option<Result<Object, ObjectError>> {
+    let field: sovereign::evaluate::Fast = serde_json::from_str(text).ok()?;
+    if field.needs_second_pass(default_kind) {
+        return None;
+    }
+    Some(field.object(default_kind).expect("an object").parse())
+}
+
+#[test]
+fn the_one_pass_reading_agrees_with_the_others_wherever_it_applies() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut fast_ones = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let review: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let object = &review["request"]["object"];
+        if !object.is_object() {
+            continue;
+        }
+        let Some(read) = fast(object, "") else { continue };
+        assert_eq!(format!("{read:?}"), format!("{:?}", Object::parse(object)), "{}", path.display());
+        fast_ones += 1;
+    }
+    assert!(fast_ones > 20, "only {fast_ones} fixtures were read in one pass");
+}
+
+#[test]
+fn the_one_pass_reading_defers_what_it_cannot_read() {
+    // (serde_json::Value sorts keys, so these are written as text.)
+    assert!(fast_text(r#"{"spec": {"nodeName": "n"}, "kind": "Pod"}"#, "").is_none(), "the spec came first");
+    assert!(fast_text(r#"{"kind": "Pod", "spec": {}, "kind": "Pod"}"#, "").is_none(), "the kind came twice");
+    let no_kind = json!({ "metadata": { "name": "p" }, "spec": {} });
+    assert!(fast(&no_kind, "Pod").is_none(), "a spec without a kind");
+    assert!(fast(&json!({ "kind": "SovereigntyPolicy", "spec": {} }), "").is_none(), "policies are read whole");
+    assert!(fast(&json!({ "metadata": {} }), "SovereigntyPolicy").is_none(), "even when the request names them");
+    // A malformed part fails the one pass outright; the admission path then reads it again.
+    let bad = json!({ "kind": "Deployment", "spec": { "template": "not a template" } });
+    assert!(serde_json::from_value::<sovereign::evaluate::Fast>(bad).is_err());
+    // What it does read, it reads like the others, missing parts included.
+    let cases = [
+        json!({ "kind": "Deployment", "metadata": { "name": "x" }, "spec": { "replicas": 1 } }),
+        json!({ "kind": "Binding", "metadata": { "name": "x" } }),
+        json!({ "kind": "Pod", "metadata": { "name": "x" } }),
+        json!({ "kind": "ConfigMap", "metadata": { "name": "x" }, "data": {} }),
+    ];
+    for case in cases {
+        let read = fast(&case, "").unwrap();
+        assert_eq!(format!("{read:?}"), format!("{:?}", Object::parse(&case)), "{case}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::evaluate::{Context, Decision, Object, RawField, Verdict, evaluate};
+use crate::evaluate::{Context, Decision, Fast, Incoming, Object, RawField, Verdict, evaluate};
 use crate::inventory::Tracked;
 use crate::server::state::State;
 use kube::core::Status;
@@ -42,18 +42,17 @@ impl BadReview {
     }
 }
 
-/// The review as read from the body: the object is split into its top-level parts, kept
-/// as JSON text and then read once, straight into what evaluation needs; `oldObject` and
-/// every other field are skipped.
+/// The review as read from the body. The object (`O`) is read in the same pass, straight
+/// into what evaluation needs ([`Fast`]), or, when that cannot be done, kept as raw parts
+/// in a second pass ([`RawField`]); `oldObject` and every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Review<'a> {
+struct Review<O> {
     #[serde(default)]
     api_version: String,
     #[serde(default)]
     kind: String,
-    #[serde(borrow)]
-    request: Option<Request<'a>>,
+    request: Option<Request<O>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -72,7 +71,7 @@ struct UserInfo {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request<'a> {
+struct Request<O> {
     #[serde(default)]
     uid: String,
     #[serde(default)]
@@ -87,8 +86,7 @@ struct Request<'a> {
     operation: String,
     #[serde(default)]
     user_info: UserInfo,
-    #[serde(default, borrow)]
-    object: Option<RawField<'a>>,
+    object: Option<O>,
     #[serde(default)]
     dry_run: Option<bool>,
 }
@@ -109,17 +107,7 @@ pub struct Answer {
 /// binding may need.
 pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Result<Answer, BadReview> {
     let started = Instant::now();
-    let review: Review = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
-    if review.api_version != API_VERSION {
-        return Err(BadReview::Version(review.api_version));
-    }
-    if review.kind != "AdmissionReview" {
-        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
-    }
-    let request = review.request.ok_or(BadReview::NoRequest)?;
-    if request.uid.is_empty() {
-        return Err(BadReview::NoUid);
-    }
+    let request = read(body)?;
     let kind = request.kind.kind.clone();
     let mut answer = Answer {
         response: allowed(&request.uid),
@@ -137,7 +125,6 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     }
     let raw = request
         .object
-        .and_then(|o| o.object(&kind))
         .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
     if request.operation == "UPDATE" && raw.deleting() {
         // Finalizers being removed from an object on its way out: never hold that up.
@@ -185,6 +172,43 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     answer.verdict = decision.verdict.as_str();
     answer.response = respond(&request.uid, &decision);
     Ok(record(answer, state, started))
+}
+
+/// Reads the review: in one pass when its object allows (see [`Fast`]), else in two.
+fn read(body: &[u8]) -> Result<Request<Incoming<'_>>, BadReview> {
+    if let Ok(review) = serde_json::from_slice::<Review<Fast>>(body) {
+        let request = checked(review)?;
+        if !request.object.as_ref().is_some_and(|o| o.needs_second_pass(&request.kind.kind)) {
+            return Ok(request.map_object(|o, kind| o.object(kind).map(Incoming::Read)));
+        }
+    }
+    let review: Review<RawField> = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    Ok(checked(review)?.map_object(|o, kind| o.object(kind).map(Incoming::Raw)))
+}
+
+/// The request of a review that is one sovereign can answer.
+fn checked<O>(review: Review<O>) -> Result<Request<O>, BadReview> {
+    if review.api_version != API_VERSION {
+        return Err(BadReview::Version(review.api_version));
+    }
+    if review.kind != "AdmissionReview" {
+        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
+    }
+    let request = review.request.ok_or(BadReview::NoRequest)?;
+    if request.uid.is_empty() {
+        return Err(BadReview::NoUid);
+    }
+    Ok(request)
+}
+
+impl<O> Request<O> {
+    /// The same request with its object read; `read` gets the request's kind, which stands
+    /// in for a missing one. `None`: the object is not a JSON object.
+    fn map_object<'a>(self, read: impl FnOnce(O, &str) -> Option<Incoming<'a>>) -> Request<Incoming<'a>> {
+        let Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run } = self;
+        let object = object.and_then(|o| read(o, &kind.kind));
+        Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run }
+    }
 }
 
 /// A binding names a pod the watch may not have delivered yet: read it once, live.

@@ -2,6 +2,7 @@
 //! No I/O, no async; the webhook, the CLI and the audit all call [`evaluate`].
 
 mod classify;
+mod incoming;
 mod message;
 mod object;
 mod placement;
@@ -20,8 +21,9 @@ use crate::inventory::{Claim, Inventory, Labels, PodSpec, Volume, VolumeSource};
 use crate::policy::{ClassRule, CompiledPolicy, Enforcement, Placement, PolicySet, VolumeAction};
 
 pub use self::classify::DATA_CLASS_LABEL;
+pub use self::incoming::{Fast, Incoming, RawField, RawObject, ReadObject};
 pub use self::message::SHORT_LIMIT;
-pub use self::object::{Binding, Object, ObjectError, RawField, RawObject, Template};
+pub use self::object::{Binding, Object, ObjectError, Template};
 
 /// The outcome for one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -2,15 +2,13 @@
 //! straight into the compact forms evaluation reads: containers, environment variables,
 //! managedFields and status are skipped, never built.
 
-use std::fmt;
-use std::marker::PhantomData;
-
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::inventory::wire::{ClaimWire, PodSpecWire, VolumeWire};
+use super::incoming::RawField;
+use crate::inventory::wire::{ClaimSpecWire, ClaimWire, PodSpecWire, VolumeSpecWire, VolumeWire};
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::policy::SovereigntyPolicy;
 
@@ -86,7 +84,7 @@ pub enum ObjectError {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TemplateWire {
+pub(super) struct TemplateWire {
     #[serde(default)]
     metadata: Option<Meta>,
     #[serde(default)]
@@ -94,13 +92,13 @@ struct TemplateWire {
 }
 
 #[derive(Deserialize)]
-struct JobSpecWire {
+pub(super) struct JobSpecWire {
     #[serde(default)]
     template: Option<TemplateWire>,
 }
 
 #[derive(Deserialize)]
-struct JobTemplateWire {
+pub(super) struct JobTemplateWire {
     #[serde(default)]
     spec: Option<JobSpecWire>,
 }
@@ -108,7 +106,7 @@ struct JobTemplateWire {
 /// The spec of any workload kind: the template where it is, and claim templates.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WorkloadSpecWire {
+pub(super) struct WorkloadSpecWire {
     #[serde(default)]
     template: Option<TemplateWire>,
     #[serde(default)]
@@ -118,167 +116,16 @@ struct WorkloadSpecWire {
 }
 
 #[derive(Deserialize)]
-struct TargetWire {
+pub(super) struct TargetWire {
     #[serde(default)]
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletionWire {
-    #[serde(default)]
-    deletion_timestamp: Option<serde::de::IgnoredAny>,
-}
-
-/// The top-level fields of an object in JSON text, each left unparsed until its kind says
-/// how to read it.
-#[derive(Default)]
-struct RawParts<'a> {
-    kind: Option<&'a RawValue>,
-    api_version: Option<&'a RawValue>,
-    metadata: Option<&'a RawValue>,
-    spec: Option<&'a RawValue>,
-    target: Option<&'a RawValue>,
-    status: Option<&'a RawValue>,
-}
-
-/// A JSON value split at its top level when it is an object: how the admission path reads
-/// the request's object in the same pass as the review, without building a
-/// `serde_json::Value` of it. Anything but an object is skipped and remembered as such.
-pub struct RawField<'a>(Option<RawParts<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawField<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(FieldVisitor(PhantomData))
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum Key {
-    Kind,
-    ApiVersion,
-    Metadata,
-    Spec,
-    Target,
-    Status,
-    #[serde(other)]
-    Other,
-}
-
-struct FieldVisitor<'a>(PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
-    type Value = RawField<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut parts = RawParts::default();
-        while let Some(key) = map.next_key::<Key>()? {
-            let slot = match key {
-                Key::Kind => &mut parts.kind,
-                Key::ApiVersion => &mut parts.api_version,
-                Key::Metadata => &mut parts.metadata,
-                Key::Spec => &mut parts.spec,
-                Key::Target => &mut parts.target,
-                Key::Status => &mut parts.status,
-                Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            // A repeated key: the last one wins, as in a serde_json::Value.
-            *slot = Some(map.next_value::<&'a RawValue>()?);
-        }
-        Ok(RawField(Some(parts)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RawField(None))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(RawField(None))
-    }
-}
-
-impl<'a> RawField<'a> {
-    /// The object, if the value is one; `default_kind` stands in for a missing or empty
-    /// `kind` (the request's kind).
-    pub fn object(self, default_kind: &str) -> Option<RawObject<'a>> {
-        let parts = self.0?;
-        let kind = parts
-            .kind
-            .and_then(|k| serde_json::from_str::<String>(k.get()).ok())
-            .filter(|k| !k.is_empty())
-            .unwrap_or_else(|| default_kind.to_string());
-        Some(RawObject { kind, parts })
-    }
-}
-
-/// An object split at its top level, its parts still JSON text.
-pub struct RawObject<'a> {
-    kind: String,
-    parts: RawParts<'a>,
-}
-
-impl RawObject<'_> {
-    pub fn kind(&self) -> &str {
-        &self.kind
-    }
-
-    /// Whether `metadata.deletionTimestamp` is set: the object is on its way out.
-    pub fn deleting(&self) -> bool {
-        self.parts
-            .metadata
-            .and_then(|m| serde_json::from_str::<DeletionWire>(m.get()).ok())
-            .is_some_and(|d| d.deletion_timestamp.is_some())
-    }
-
-    pub fn parse(&self) -> Result<Object, ObjectError> {
-        let p = &self.parts;
-        let policy = || {
-            // Rare on this path: put the parts back together as a Value with the kind set.
-            let mut value = serde_json::Map::new();
-            value.insert("kind".into(), Value::String(self.kind.clone()));
-            for (key, part) in [("apiVersion", p.api_version), ("metadata", p.metadata), ("spec", p.spec)]
-                .into_iter()
-                .chain([("status", p.status)])
-            {
-                if let Some(part) = part {
-                    value.insert(key.into(), serde_json::from_str(part.get())?);
-                }
-            }
-            SovereigntyPolicy::deserialize(Value::Object(value))
-        };
-        let parts = Parts { metadata: Raw(p.metadata), spec: Raw(p.spec), target: Raw(p.target) };
-        build(&self.kind, parts, policy)
-    }
-}
-
 /// A part of an object that can be deserialized: a `Value` or raw JSON text.
-trait Part: Copy {
+pub(super) trait Part: Copy {
     fn present(self) -> bool;
     fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error>;
+    fn read_spec(self, kind: &str) -> Result<Spec, serde_json::Error>;
 }
 
 #[derive(Clone, Copy)]
@@ -291,10 +138,13 @@ impl Part for Tree<'_> {
     fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
         T::deserialize(self.0.unwrap_or(&Value::Null))
     }
+    fn read_spec(self, kind: &str) -> Result<Spec, serde_json::Error> {
+        SpecSeed(kind).deserialize(self.0.unwrap_or(&Value::Null))
+    }
 }
 
 #[derive(Clone, Copy)]
-struct Raw<'a>(Option<&'a RawValue>);
+pub(super) struct Raw<'a>(pub Option<&'a RawValue>);
 
 impl Part for Raw<'_> {
     fn present(self) -> bool {
@@ -302,6 +152,59 @@ impl Part for Raw<'_> {
     }
     fn read<T: DeserializeOwned>(self) -> Result<T, serde_json::Error> {
         serde_json::from_str(self.0.map_or("null", RawValue::get))
+    }
+    fn read_spec(self, kind: &str) -> Result<Spec, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(self.0.map_or("null", RawValue::get));
+        let spec = SpecSeed(kind).deserialize(&mut de)?;
+        de.end()?;
+        Ok(spec)
+    }
+}
+
+/// The spec of an object, read into the shape its kind has. Read once per request and
+/// taken apart at once: not worth an allocation to even out the variants.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Spec {
+    /// No spec, or null.
+    Absent,
+    /// A kind whose spec sovereign does not read.
+    Unread,
+    Pod(PodSpecWire),
+    Workload(WorkloadSpecWire),
+    Claim(ClaimSpecWire),
+    Volume(VolumeSpecWire),
+}
+
+/// Reads a spec in the shape of `kind`: the one thing that needs the kind first.
+pub(super) struct SpecSeed<'k>(pub &'k str);
+
+impl SpecSeed<'_> {
+    /// Whether the kind's spec is read at all.
+    pub(super) fn reads(kind: &str) -> bool {
+        matches!(kind, "Pod" | "PersistentVolumeClaim" | "PersistentVolume")
+            || TEMPLATE_KINDS.iter().any(|(k, _)| *k == kind)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SpecSeed<'_> {
+    type Value = Spec;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Spec, D::Error> {
+        fn or_absent<T>(spec: Option<T>, shape: fn(T) -> Spec) -> Spec {
+            spec.map_or(Spec::Absent, shape)
+        }
+        Ok(match self.0 {
+            "Pod" => or_absent(Option::deserialize(d)?, Spec::Pod),
+            "PersistentVolumeClaim" => or_absent(Option::deserialize(d)?, Spec::Claim),
+            "PersistentVolume" => or_absent(Option::deserialize(d)?, Spec::Volume),
+            kind if TEMPLATE_KINDS.iter().any(|(k, _)| *k == kind) => {
+                or_absent(Option::deserialize(d)?, Spec::Workload)
+            }
+            _ => {
+                IgnoredAny::deserialize(d)?;
+                Spec::Unread
+            }
+        })
     }
 }
 
@@ -322,22 +225,40 @@ fn missing(kind: &str, path: &str) -> ObjectError {
 }
 
 /// The top-level parts of an object that sovereign reads.
-struct Parts<P> {
-    metadata: P,
-    spec: P,
-    target: P,
+pub(super) struct Parts<P> {
+    pub metadata: P,
+    pub spec: P,
+    pub target: P,
 }
 
 /// Builds the object of a kind from its parts (a policy is read whole, by `policy`).
-fn build<P: Part>(
+pub(super) fn build<P: Part>(
     kind: &str,
     parts: Parts<P>,
     policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
 ) -> Result<Object, ObjectError> {
-    let Parts { metadata, spec, target } = parts;
-    let meta = || optional::<Meta, P>(kind, metadata, "metadata").map(Option::unwrap_or_default);
+    let spec = if !SpecSeed::reads(kind) {
+        Spec::Unread
+    } else if parts.spec.present() {
+        parts.spec.read_spec(kind).map_err(malformed(kind, "spec"))?
+    } else {
+        Spec::Absent
+    };
+    let target = if kind == "Binding" { optional(kind, parts.target, "target")? } else { None };
+    let meta = optional::<Meta, P>(kind, parts.metadata, "metadata");
+    assemble(kind, meta, spec, target, policy)
+}
+
+/// Builds the object of a kind from its parts, read.
+pub(super) fn assemble(
+    kind: &str,
+    meta: Result<Option<Meta>, ObjectError>,
+    spec: Spec,
+    target: Option<TargetWire>,
+    policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
+) -> Result<Object, ObjectError> {
     if let Some((_, path)) = TEMPLATE_KINDS.iter().find(|(k, _)| *k == kind) {
-        let spec: WorkloadSpecWire = optional(kind, spec, "spec")?.ok_or_else(|| missing(kind, path))?;
+        let Spec::Workload(spec) = spec else { return Err(missing(kind, path)) };
         let claim_templates = if kind == "StatefulSet" {
             spec.volume_claim_templates.into_iter().flatten().map(Claim::from).collect()
         } else {
@@ -353,28 +274,33 @@ fn build<P: Part>(
             meta: template.metadata.unwrap_or_default(),
             spec: template.spec.map(PodSpec::from).unwrap_or_default(),
         };
-        return Ok(Object::Workload { kind: kind.to_string(), meta: meta()?, template, claim_templates });
+        return Ok(Object::Workload {
+            kind: kind.to_string(),
+            meta: meta?.unwrap_or_default(),
+            template,
+            claim_templates,
+        });
     }
-    Ok(match kind {
-        "Pod" => {
-            let spec: PodSpecWire = optional(kind, spec, "spec")?.ok_or_else(|| missing(kind, "spec"))?;
-            Object::Pod { meta: meta()?, spec: spec.into() }
+    Ok(match (kind, spec) {
+        ("Pod", Spec::Pod(spec)) => Object::Pod { meta: meta?.unwrap_or_default(), spec: spec.into() },
+        ("Pod", _) => return Err(missing(kind, "spec")),
+        ("PersistentVolumeClaim", spec) => {
+            let spec = if let Spec::Claim(s) = spec { Some(s) } else { None };
+            Object::Claim(Claim::from(ClaimWire { metadata: meta?, spec }))
         }
-        "PersistentVolumeClaim" => {
-            Object::Claim(Claim::from(ClaimWire { metadata: Some(meta()?), spec: optional(kind, spec, "spec")? }))
+        ("PersistentVolume", spec) => {
+            let spec = if let Spec::Volume(s) = spec { Some(s) } else { None };
+            Object::Volume(Volume::from(VolumeWire { metadata: meta?, spec }))
         }
-        "PersistentVolume" => {
-            Object::Volume(Volume::from(VolumeWire { metadata: Some(meta()?), spec: optional(kind, spec, "spec")? }))
+        ("Binding", _) => {
+            let target = target.ok_or_else(|| missing(kind, "target"))?;
+            Object::Binding(Binding { meta: meta?.unwrap_or_default(), target: target.name })
         }
-        "Binding" => {
-            let target: TargetWire = optional(kind, target, "target")?.ok_or_else(|| missing(kind, "target"))?;
-            Object::Binding(Binding { meta: meta()?, target: target.name })
-        }
-        "SovereigntyPolicy" => {
+        ("SovereigntyPolicy", _) => {
             let policy = policy().map_err(malformed(kind, "."))?;
             Object::Policy { meta: policy.metadata.clone().into(), policy: Box::new(policy) }
         }
-        _ => Object::Other { kind: kind.to_string(), meta: meta().unwrap_or_default() },
+        _ => Object::Other { kind: kind.to_string(), meta: meta.ok().flatten().unwrap_or_default() },
     })
 }
 
@@ -398,7 +324,7 @@ impl Object {
             source,
         })?;
         let raw = field.object(default_kind).ok_or(ObjectError::NoKind)?;
-        if raw.kind.is_empty() {
+        if raw.kind().is_empty() {
             return Err(ObjectError::NoKind);
         }
         raw.parse()
