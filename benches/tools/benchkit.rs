@@ -122,13 +122,21 @@ fn profile(kind: &str, n: usize, iterations: usize, only: &str, stage: &str) -> 
     if stage == "sizes" {
         // What one hash-map slot of the inventory costs, whatever the object holds.
         use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+        use sovereign::inventory::{Claim, NodeLabels, Pod as PodForm, Volume};
         use std::mem::size_of;
         eprintln!(
-            "size_of: PersistentVolume {} B, PersistentVolumeClaim {} B, Pod {} B, labels map {} B",
+            "size_of, k8s-openapi: PersistentVolume {} B, PersistentVolumeClaim {} B, Pod {} B, labels map {} B",
             size_of::<PersistentVolume>(),
             size_of::<PersistentVolumeClaim>(),
             size_of::<Pod>(),
             size_of::<std::collections::BTreeMap<String, String>>()
+        );
+        eprintln!(
+            "size_of, as the inventory keeps them: Volume {} B, Claim {} B, Pod {} B, node labels {} B",
+            size_of::<Volume>(),
+            size_of::<Claim>(),
+            size_of::<PodForm>(),
+            size_of::<NodeLabels>()
         );
         return Ok(());
     }

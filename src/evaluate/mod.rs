@@ -9,6 +9,7 @@ mod placement;
 mod storage;
 mod topology;
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -410,8 +411,10 @@ impl<'a> Judge<'a> {
 
     /// Judges every class the object holds, computing each policy's exposures once.
     fn classes(&mut self, found: Classification<'a>, exposures_for: impl Fn(&'a CompiledPolicy) -> Vec<Exposure>) {
-        let who = self.who();
+        // Who the object is, for messages: only written out when there is something to say.
+        let who_cell = OnceCell::new();
         for name in &found.undefined {
+            let who = who_cell.get_or_init(|| self.who());
             self.classes.push(name.clone());
             self.violations.push(Violation {
                 policy: String::new(),
@@ -439,7 +442,8 @@ impl<'a> Judge<'a> {
                 Some(c) => c.iter().copied().filter(|r| class.allowed.contains(*r)).collect(),
             };
             if narrowed.is_empty() && common.is_some() {
-                self.no_common_region(&who, class, &found);
+                let who = who_cell.get_or_init(|| self.who());
+                self.no_common_region(who, class, &found);
             }
             common = Some(narrowed);
             if !computed.iter().any(|(p, _)| *p == class.policy) {
@@ -447,7 +451,7 @@ impl<'a> Judge<'a> {
             }
             let exposures = &computed.iter().find(|(p, _)| *p == class.policy).expect("just computed").1;
             for exposure in exposures {
-                let violation = self.judge_exposure(&who, class, policy, exposure);
+                let violation = self.judge_exposure(&who_cell, class, policy, exposure);
                 if self.ctx.locate {
                     self.locations.push(locate(class, policy, exposure, violation.is_none()));
                 }
@@ -473,7 +477,7 @@ impl<'a> Judge<'a> {
 
     fn judge_exposure(
         &self,
-        who: &str,
+        who: &OnceCell<String>,
         class: &ClassRule,
         policy: &CompiledPolicy,
         exposure: &Exposure,
@@ -491,6 +495,7 @@ impl<'a> Judge<'a> {
         if !in_violation || (tolerated && matches!(exposure.reach, Reach::Within(_))) {
             return None;
         }
+        let who = who.get_or_init(|| self.who());
         let labels = RegionLabels { policy };
         let suggested = suggested_regions(class, labels, self.inventory);
         let fix = match (&exposure.reach, exposure.category) {
