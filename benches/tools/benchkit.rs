@@ -84,6 +84,7 @@ enum Command {
         #[arg(long, default_value = "all")]
         only: String,
         /// evaluate (the core on parsed objects), answer (the whole in-process webhook path),
+        /// object (Object::parse from the decoded review),
         /// json-value / json-skip (building a serde_json::Value of each body / only scanning
         /// it), or sizes (the in-memory size of the inventory's value types).
         #[arg(long, default_value = "evaluate")]
@@ -184,6 +185,16 @@ fn profile(kind: &str, n: usize, iterations: usize, only: &str, stage: &str) -> 
                 }
             });
             fixtures.len()
+        }
+        "object" => {
+            // Object::parse from the decoded review (sovereign's share of "decoded review -> verdict").
+            let values: Vec<Value> = fixtures.iter().map(|f| f.review["request"]["object"].clone()).collect();
+            profile_loop(iterations, || {
+                for v in &values {
+                    std::hint::black_box(Object::parse(v).ok());
+                }
+            });
+            values.len()
         }
         "json-value" => {
             // What building a serde_json::Value of every body costs (what parse-echo pays)...

@@ -93,12 +93,19 @@ impl ClassifyLookup {
     /// labels, in rule order; every other rule lacks a label it requires.
     pub fn candidates(&self, namespace_labels: &Labels, object_labels: &[&Labels]) -> Vec<usize> {
         fn add(out: &mut Vec<usize>, index: &HashMap<String, HashMap<String, Vec<usize>>>, labels: &Labels) {
-            if index.is_empty() {
-                return;
-            }
-            for (key, value) in labels {
-                if let Some(rules) = index.get(key).and_then(|values| values.get(value)) {
-                    out.extend_from_slice(rules);
+            // Walk the smaller side: policies usually select on one or two label keys, and
+            // hashing every label of every object costs more than the rest of evaluation.
+            if index.len() <= labels.len() {
+                for (key, by_value) in index {
+                    if let Some(rules) = labels.get(key).and_then(|value| by_value.get(value)) {
+                        out.extend_from_slice(rules);
+                    }
+                }
+            } else {
+                for (key, value) in labels {
+                    if let Some(rules) = index.get(key).and_then(|by_value| by_value.get(value)) {
+                        out.extend_from_slice(rules);
+                    }
                 }
             }
         }
