@@ -49,9 +49,9 @@ pub fn add_to_inventory<'a>(
     Ok(())
 }
 
-/// The inventory held in the paths.
+/// The inventory held in the paths, each object added as it is read.
 pub fn read_inventory(paths: &[PathBuf]) -> Result<Inventory, FileError> {
     let mut inventory = Inventory::default();
-    add_to_inventory(&mut inventory, &manifest::load(paths)?)?;
+    manifest::for_each(paths, |doc| add_to_inventory(&mut inventory, [&doc]))?;
     Ok(inventory)
 }

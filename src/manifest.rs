@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One object and where it came from.
 #[derive(Clone, Debug)]
@@ -56,27 +57,41 @@ pub enum ManifestError {
 /// Reads every object from the given paths, in order (directories recursively, sorted).
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Document>, ManifestError> {
     let mut docs = Vec::new();
+    for_each(paths, |doc| {
+        docs.push(doc);
+        Ok::<(), ManifestError>(())
+    })?;
+    Ok(docs)
+}
+
+/// Hands every object in the paths to `each`, in order, as soon as it is read: the items
+/// of a JSON `kind: List` are read one at a time, so a large inventory file never exists
+/// as one tree of values (whose memory the allocator would keep after loading).
+pub fn for_each<E: From<ManifestError>>(
+    paths: &[PathBuf],
+    mut each: impl FnMut(Document) -> Result<(), E>,
+) -> Result<(), E> {
     for path in paths {
         if path.as_os_str() == "-" {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|source| ManifestError::Io { path: "-".into(), source })?;
-            parse_text("(stdin)", &text, false, &mut docs)?;
+            visit_text("(stdin)", &text, false, &mut each)?;
         } else if path.is_dir() {
             let mut files = Vec::new();
             collect_files(path, &mut files)?;
             if files.is_empty() {
-                return Err(ManifestError::Empty { path: path.display().to_string() });
+                return Err(ManifestError::Empty { path: path.display().to_string() }.into());
             }
             for file in files {
-                load_file(&file, &mut docs)?;
+                visit_file(&file, &mut each)?;
             }
         } else {
-            load_file(path, &mut docs)?;
+            visit_file(path, &mut each)?;
         }
     }
-    Ok(docs)
+    Ok(())
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
@@ -94,76 +109,139 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ManifestError
     Ok(())
 }
 
-fn load_file(path: &Path, docs: &mut Vec<Document>) -> Result<(), ManifestError> {
+fn visit_file<E: From<ManifestError>>(path: &Path, each: &mut impl FnMut(Document) -> Result<(), E>) -> Result<(), E> {
     let name = path.display().to_string();
     let text = fs::read_to_string(path).map_err(|source| ManifestError::Io { path: name.clone(), source })?;
     let json = path.extension().is_some_and(|e| e == "json");
-    parse_text(&name, &text, json, docs)
+    visit_text(&name, &text, json, each)
 }
 
 /// Parses a stream of YAML documents, or of JSON values when `json` (or when the text
 /// starts like JSON).
 pub fn parse_text(path: &str, text: &str, json: bool, docs: &mut Vec<Document>) -> Result<(), ManifestError> {
+    visit_text(path, text, json, &mut |doc| {
+        docs.push(doc);
+        Ok(())
+    })
+}
+
+fn visit_text<E: From<ManifestError>>(
+    path: &str,
+    text: &str,
+    json: bool,
+    each: &mut impl FnMut(Document) -> Result<(), E>,
+) -> Result<(), E> {
     let looks_json = json || text.trim_start().starts_with(['{', '[']);
-    let mut values = Vec::new();
     if looks_json {
-        for (i, value) in serde_json::Deserializer::from_str(text).into_iter::<Value>().enumerate() {
-            let value = value.map_err(|e| ManifestError::Syntax {
-                path: path.into(),
-                document: i + 1,
-                message: e.to_string(),
-            })?;
-            values.push(value);
+        // Check the syntax of the whole file first, keeping each document as text.
+        let mut raws = Vec::new();
+        for (i, raw) in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>().enumerate() {
+            raws.push(raw.map_err(|e| syntax(path, i + 1, e.to_string()))?);
         }
-    } else {
-        for (i, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-            let value = Value::deserialize(doc).map_err(|e| ManifestError::Syntax {
-                path: path.into(),
-                document: i + 1,
-                message: e.to_string(),
-            })?;
-            values.push(value);
+        for (i, raw) in raws.into_iter().enumerate() {
+            visit_json(path, i + 1, raw, each)?;
         }
+        return Ok(());
+    }
+    let mut values = Vec::new();
+    for (i, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        values.push(Value::deserialize(doc).map_err(|e| syntax(path, i + 1, e.to_string()))?);
     }
     for (i, value) in values.into_iter().enumerate() {
         let document = i + 1;
         let origin = |item| Origin { path: path.to_string(), document, item };
         match value {
             Value::Null => continue,
-            Value::Array(items) => push_items(items, &origin, docs)?,
-            Value::Object(ref map) if map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
-                let Some(Value::Array(items)) = map.get("items").cloned() else {
-                    return Err(ManifestError::Shape {
-                        origin: origin(None),
-                        message: "a List needs an items array".into(),
-                    });
+            Value::Array(items) => push_items(items, &origin, each)?,
+            Value::Object(mut map) if map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
+                let Some(Value::Array(items)) = map.remove("items") else {
+                    return Err(list_without_items(origin(None)).into());
                 };
-                push_items(items, &origin, docs)?;
+                push_items(items, &origin, each)?;
             }
-            Value::Object(_) => {
+            value @ Value::Object(_) => {
                 check_object(&value, origin(None))?;
-                docs.push(Document { origin: origin(None), value });
+                each(Document { origin: origin(None), value })?;
             }
-            _ => {
-                return Err(ManifestError::Shape {
-                    origin: origin(None),
-                    message: "expected a Kubernetes object (a mapping with apiVersion and kind)".into(),
-                });
-            }
+            _ => return Err(not_an_object(origin(None)).into()),
         }
     }
     Ok(())
 }
 
-fn push_items(
+/// The top of a JSON document, its items left as text.
+#[derive(Deserialize)]
+struct JsonHead<'a> {
+    #[serde(borrow, default)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    items: Option<&'a RawValue>,
+}
+
+/// One JSON document: an object, an array of objects, or a List whose items are read
+/// one at a time.
+fn visit_json<E: From<ManifestError>>(
+    path: &str,
+    document: usize,
+    raw: &RawValue,
+    each: &mut impl FnMut(Document) -> Result<(), E>,
+) -> Result<(), E> {
+    let origin = |item| Origin { path: path.to_string(), document, item };
+    let text = raw.get();
+    let items = if text.starts_with('[') {
+        Some(text)
+    } else if text.starts_with('{') {
+        let head: JsonHead = serde_json::from_str(text).map_err(|e| syntax(path, document, e.to_string()))?;
+        let kind = head.kind.and_then(|k| serde_json::from_str::<String>(k.get()).ok());
+        if kind.is_some_and(|k| k.ends_with("List")) {
+            match head.items.map(RawValue::get) {
+                Some(items) if items.starts_with('[') => Some(items),
+                _ => return Err(list_without_items(origin(None)).into()),
+            }
+        } else {
+            None
+        }
+    } else if text == "null" {
+        return Ok(());
+    } else {
+        return Err(not_an_object(origin(None)).into());
+    };
+    let Some(items) = items else {
+        let value: Value = serde_json::from_str(text).map_err(|e| syntax(path, document, e.to_string()))?;
+        check_object(&value, origin(None))?;
+        return each(Document { origin: origin(None), value });
+    };
+    let items: Vec<&RawValue> = serde_json::from_str(items).map_err(|e| syntax(path, document, e.to_string()))?;
+    for (j, item) in items.into_iter().enumerate() {
+        let at = origin(Some(j + 1));
+        let value: Value = serde_json::from_str(item.get()).map_err(|e| syntax(path, document, e.to_string()))?;
+        check_object(&value, at.clone())?;
+        each(Document { origin: at, value })?;
+    }
+    Ok(())
+}
+
+fn syntax(path: &str, document: usize, message: String) -> ManifestError {
+    ManifestError::Syntax { path: path.into(), document, message }
+}
+
+fn list_without_items(origin: Origin) -> ManifestError {
+    ManifestError::Shape { origin, message: "a List needs an items array".into() }
+}
+
+fn not_an_object(origin: Origin) -> ManifestError {
+    ManifestError::Shape { origin, message: "expected a Kubernetes object (a mapping with apiVersion and kind)".into() }
+}
+
+fn push_items<E: From<ManifestError>>(
     items: Vec<Value>,
     origin: &dyn Fn(Option<usize>) -> Origin,
-    docs: &mut Vec<Document>,
-) -> Result<(), ManifestError> {
+    each: &mut impl FnMut(Document) -> Result<(), E>,
+) -> Result<(), E> {
     for (j, item) in items.into_iter().enumerate() {
         let at = origin(Some(j + 1));
         check_object(&item, at.clone())?;
-        docs.push(Document { origin: at, value: item });
+        each(Document { origin: at, value: item })?;
     }
     Ok(())
 }
@@ -180,4 +258,49 @@ fn check_object(value: &Value, origin: Origin) -> Result<(), ManifestError> {
         return Err(ManifestError::Shape { origin, message: "the object has no apiVersion".into() });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, json: bool) -> Result<Vec<Document>, ManifestError> {
+        let mut docs = Vec::new();
+        parse_text("f", text, json, &mut docs).map(|()| docs)
+    }
+
+    #[test]
+    fn json_and_yaml_lists_give_the_same_items_with_their_positions() {
+        let json = r#"{"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "a"}}
+            {"items": [{"kind": "Node", "apiVersion": "v1"}, {"kind": "Node", "apiVersion": "v1", "x": [1]}],
+             "kind": "NodeList", "apiVersion": "v1"}
+            null
+            [{"kind": "Namespace", "apiVersion": "v1"}]"#;
+        let yaml = "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n---\nitems: [{kind: Node, apiVersion: v1}, {kind: Node, apiVersion: v1, x: [1]}]\nkind: NodeList\napiVersion: v1\n---\n---\n[{kind: Namespace, apiVersion: v1}]\n";
+        let (from_json, from_yaml) = (read(json, true).unwrap(), read(yaml, false).unwrap());
+        let summary = |docs: &[Document]| -> Vec<(String, Value)> {
+            docs.iter().map(|d| (d.origin.to_string(), d.value.clone())).collect()
+        };
+        assert_eq!(summary(&from_json), summary(&from_yaml));
+        let origins: Vec<String> = from_json.iter().map(|d| d.origin.to_string()).collect();
+        assert_eq!(
+            origins,
+            ["f, document 1", "f, document 2, item 1", "f, document 2, item 2", "f, document 4, item 1"]
+        );
+    }
+
+    #[test]
+    fn bad_json_documents_are_named() {
+        let err = |text: &str| read(text, true).unwrap_err().to_string();
+        assert_eq!(err(r#"{"kind": "List", "apiVersion": "v1"}"#), "f, document 1: a List needs an items array");
+        assert!(
+            err(r#"{"kind": "List", "items": [{"kind": "Pod"}]}"#)
+                .contains("document 1, item 1: the object has no apiVersion")
+        );
+        assert!(
+            err("{\"kind\": \"Pod\", \"apiVersion\": \"v1\"} 7")
+                .starts_with("f, document 2: expected a Kubernetes object")
+        );
+        assert!(err("{\"kind\": \"Pod\", ").starts_with("f, document 1: "));
+    }
 }

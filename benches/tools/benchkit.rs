@@ -84,6 +84,7 @@ enum Command {
         #[arg(long, default_value = "all")]
         only: String,
         /// evaluate (the core on parsed objects), answer (the whole in-process webhook path),
+        /// object (Object::parse from the decoded review),
         /// json-value / json-skip (building a serde_json::Value of each body / only scanning
         /// it), or sizes (the in-memory size of the inventory's value types).
         #[arg(long, default_value = "evaluate")]
@@ -122,13 +123,21 @@ fn profile(kind: &str, n: usize, iterations: usize, only: &str, stage: &str) -> 
     if stage == "sizes" {
         // What one hash-map slot of the inventory costs, whatever the object holds.
         use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+        use sovereign::inventory::{Claim, NodeLabels, Pod as PodForm, Volume};
         use std::mem::size_of;
         eprintln!(
-            "size_of: PersistentVolume {} B, PersistentVolumeClaim {} B, Pod {} B, labels map {} B",
+            "size_of, k8s-openapi: PersistentVolume {} B, PersistentVolumeClaim {} B, Pod {} B, labels map {} B",
             size_of::<PersistentVolume>(),
             size_of::<PersistentVolumeClaim>(),
             size_of::<Pod>(),
             size_of::<std::collections::BTreeMap<String, String>>()
+        );
+        eprintln!(
+            "size_of, as the inventory keeps them: Volume {} B, Claim {} B, Pod {} B, node labels {} B",
+            size_of::<Volume>(),
+            size_of::<Claim>(),
+            size_of::<PodForm>(),
+            size_of::<NodeLabels>()
         );
         return Ok(());
     }
@@ -176,6 +185,16 @@ fn profile(kind: &str, n: usize, iterations: usize, only: &str, stage: &str) -> 
                 }
             });
             fixtures.len()
+        }
+        "object" => {
+            // Object::parse from the decoded review (sovereign's share of "decoded review -> verdict").
+            let values: Vec<Value> = fixtures.iter().map(|f| f.review["request"]["object"].clone()).collect();
+            profile_loop(iterations, || {
+                for v in &values {
+                    std::hint::black_box(Object::parse(v).ok());
+                }
+            });
+            values.len()
         }
         "json-value" => {
             // What building a serde_json::Value of every body costs (what parse-echo pays)...

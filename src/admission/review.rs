@@ -4,14 +4,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::evaluate::{Context, Decision, Fast, Incoming, Object, RawField, Verdict, evaluate};
+use crate::inventory::Tracked;
+use crate::server::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;
-use serde_json::Value;
-
-use crate::evaluate::{Context, Decision, Object, Verdict, evaluate};
-use crate::inventory::Tracked;
-use crate::server::state::State;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -44,14 +42,17 @@ impl BadReview {
     }
 }
 
+/// The review as read from the body. The object (`O`) is read in the same pass, straight
+/// into what evaluation needs ([`Fast`]), or, when that cannot be done, kept as raw parts
+/// in a second pass ([`RawField`]); `oldObject` and every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Review {
+struct Review<O> {
     #[serde(default)]
     api_version: String,
     #[serde(default)]
     kind: String,
-    request: Option<Request>,
+    request: Option<Request<O>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -70,7 +71,7 @@ struct UserInfo {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request {
+struct Request<O> {
     #[serde(default)]
     uid: String,
     #[serde(default)]
@@ -85,8 +86,7 @@ struct Request {
     operation: String,
     #[serde(default)]
     user_info: UserInfo,
-    #[serde(default)]
-    object: Option<Value>,
+    object: Option<O>,
     #[serde(default)]
     dry_run: Option<bool>,
 }
@@ -107,17 +107,7 @@ pub struct Answer {
 /// binding may need.
 pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Result<Answer, BadReview> {
     let started = Instant::now();
-    let review: Review = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
-    if review.api_version != API_VERSION {
-        return Err(BadReview::Version(review.api_version));
-    }
-    if review.kind != "AdmissionReview" {
-        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
-    }
-    let request = review.request.ok_or(BadReview::NoRequest)?;
-    if request.uid.is_empty() {
-        return Err(BadReview::NoUid);
-    }
+    let request = read(body)?;
     let kind = request.kind.kind.clone();
     let mut answer = Answer {
         response: allowed(&request.uid),
@@ -133,19 +123,15 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let mut value = request
+    let raw = request
         .object
-        .filter(|o| o.is_object())
         .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
-    if value.get("kind").and_then(Value::as_str).is_none_or(str::is_empty) {
-        value["kind"] = Value::String(kind.clone());
-    }
-    if request.operation == "UPDATE" && value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+    if request.operation == "UPDATE" && raw.deleting() {
         // Finalizers being removed from an object on its way out: never hold that up.
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let object = match Object::parse(&value) {
+    let object = match raw.parse() {
         Ok(object) => object,
         Err(e) => {
             state.metrics.error("malformed_object");
@@ -188,11 +174,48 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     Ok(record(answer, state, started))
 }
 
+/// Reads the review: in one pass when its object allows (see [`Fast`]), else in two.
+fn read(body: &[u8]) -> Result<Request<Incoming<'_>>, BadReview> {
+    if let Ok(review) = serde_json::from_slice::<Review<Fast>>(body) {
+        let request = checked(review)?;
+        if !request.object.as_ref().is_some_and(|o| o.needs_second_pass(&request.kind.kind)) {
+            return Ok(request.map_object(|o, kind| o.object(kind).map(Incoming::Read)));
+        }
+    }
+    let review: Review<RawField> = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    Ok(checked(review)?.map_object(|o, kind| o.object(kind).map(Incoming::Raw)))
+}
+
+/// The request of a review that is one sovereign can answer.
+fn checked<O>(review: Review<O>) -> Result<Request<O>, BadReview> {
+    if review.api_version != API_VERSION {
+        return Err(BadReview::Version(review.api_version));
+    }
+    if review.kind != "AdmissionReview" {
+        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
+    }
+    let request = review.request.ok_or(BadReview::NoRequest)?;
+    if request.uid.is_empty() {
+        return Err(BadReview::NoUid);
+    }
+    Ok(request)
+}
+
+impl<O> Request<O> {
+    /// The same request with its object read; `read` gets the request's kind, which stands
+    /// in for a missing one. `None`: the object is not a JSON object.
+    fn map_object<'a>(self, read: impl FnOnce(O, &str) -> Option<Incoming<'a>>) -> Request<Incoming<'a>> {
+        let Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run } = self;
+        let object = object.and_then(|o| read(o, &kind.kind));
+        Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run }
+    }
+}
+
 /// A binding names a pod the watch may not have delivered yet: read it once, live.
 async fn ensure_pod_known(object: &Object, namespace: Option<&str>, state: &State, budget: Duration) {
     let Object::Binding(binding) = object else { return };
-    let (Some(source), Some(name)) = (&state.pods, binding.metadata.name.as_deref()) else { return };
-    let ns = namespace.or(binding.metadata.namespace.as_deref()).unwrap_or("default");
+    let (Some(source), Some(name)) = (&state.pods, binding.meta.name.as_deref()) else { return };
+    let ns = namespace.or(binding.meta.namespace.as_deref()).unwrap_or("default");
     if state.read_inventory().pod(ns, name).is_some() {
         return;
     }

@@ -54,7 +54,10 @@ pub(crate) fn classify<'s>(
     for name in inherited {
         found.add(policies, name);
     }
-    for rule in &policies.classify {
+    let object_labels: Vec<&Labels> = label_sets.iter().flatten().copied().collect();
+    for rule in
+        policies.classify_lookup.candidates(ns_labels, &object_labels).into_iter().map(|i| &policies.classify[i])
+    {
         let ns_ok = match (&rule.namespace_selector, namespace) {
             (None, _) => true,
             (Some(sel), Some(_)) => sel.matches(ns_labels),

@@ -2,27 +2,29 @@
 //! No I/O, no async; the webhook, the CLI and the audit all call [`evaluate`].
 
 mod classify;
+mod incoming;
 mod message;
 mod object;
 mod placement;
 mod storage;
 mod topology;
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, PodSpec};
 use serde::Serialize;
 
 use self::classify::{Classification, classify};
 use self::message::{allowed_brief, allowed_text, placement_fix, reach_problem, shorten, suggested_regions};
-use self::storage::{VolumeSource, claim_reach, class_reach, volume_reach, volume_source};
+use self::storage::{claim_reach, class_reach, volume_reach};
 use self::topology::{Gap, Reach, RegionLabels};
-use crate::inventory::{Inventory, Labels};
+use crate::inventory::{Claim, Inventory, Labels, PodSpec, Volume, VolumeSource};
 use crate::policy::{ClassRule, CompiledPolicy, Enforcement, Placement, PolicySet, VolumeAction};
 
 pub use self::classify::DATA_CLASS_LABEL;
+pub use self::incoming::{Fast, Incoming, RawField, RawObject, ReadObject};
 pub use self::message::SHORT_LIMIT;
-pub use self::object::{Object, ObjectError};
+pub use self::object::{Binding, Object, ObjectError, Template};
 
 /// The outcome for one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -127,7 +129,7 @@ pub struct Context<'a> {
 pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies: &PolicySet) -> Decision {
     let mut judge = Judge::new(object, ctx, inventory, policies);
     match object {
-        Object::Policy(policy) => judge.policy(policy),
+        Object::Policy { policy, .. } => judge.policy(policy),
         Object::Other { .. } => {}
         Object::Pod { meta, spec } => {
             let ns = judge.namespace();
@@ -137,23 +139,22 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
         }
         Object::Workload { meta, template, claim_templates, .. } => {
             let ns = judge.namespace();
-            let empty = PodSpec::default();
-            let spec = template.spec.as_ref().unwrap_or(&empty);
+            let spec = &template.spec;
             let inherited = claim_classes(spec, claim_templates, ns, inventory);
-            let sets = [meta.labels.as_ref(), template.metadata.as_ref().and_then(|m| m.labels.as_ref())];
+            let sets = [meta.labels.as_ref(), template.meta.labels.as_ref()];
             let found = classify(&sets, Some(ns), &inherited, inventory, policies);
             judge.classes(found, |p| pod_exposures(spec, claim_templates, "its pod template", ns, p, inventory));
         }
         Object::Claim(claim) => {
             let ns = judge.namespace();
-            let found = classify(&[claim.metadata.labels.as_ref()], Some(ns), &[], inventory, policies);
+            let found = classify(&[claim.meta.labels.as_ref()], Some(ns), &[], inventory, policies);
             judge.classes(found, |p| claim_exposure(claim, "its storage".into(), p, inventory).into_iter().collect());
         }
         Object::Volume(pv) => {
-            let claim_ref = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref());
+            let claim_ref = pv.claim_ref.as_ref();
             let ns = claim_ref.and_then(|r| r.namespace.as_deref());
             let claim = claim_ref.and_then(|r| inventory.claim(ns?, r.name.as_deref()?));
-            let sets = [pv.metadata.labels.as_ref(), claim.and_then(|c| c.metadata.labels.as_ref())];
+            let sets = [pv.meta.labels.as_ref(), claim.and_then(|c| c.meta.labels.as_ref())];
             let found = classify(&sets, ns, &[], inventory, policies);
             // A volume belongs to its claim's namespace for exemptions: the webhook's
             // namespaceSelector cannot exempt cluster-scoped objects.
@@ -162,14 +163,12 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
         }
         Object::Binding(binding) => {
             let ns = judge.namespace();
-            let pod_name = binding.metadata.name.as_deref().unwrap_or_default();
-            let node = binding.target.name.as_deref().unwrap_or_default();
+            let pod_name = binding.meta.name.as_deref().unwrap_or_default();
+            let node = binding.target.as_deref().unwrap_or_default();
             match inventory.pod(ns, pod_name) {
                 Some(pod) => {
-                    let empty = PodSpec::default();
-                    let spec = pod.spec.as_ref().unwrap_or(&empty);
-                    let inherited = claim_classes(spec, &[], ns, inventory);
-                    let found = classify(&[pod.metadata.labels.as_ref()], Some(ns), &inherited, inventory, policies);
+                    let inherited = claim_classes(&pod.spec, &[], ns, inventory);
+                    let found = classify(&[pod.meta.labels.as_ref()], Some(ns), &inherited, inventory, policies);
                     judge.classes(found, |p| vec![binding_exposure(node, p, inventory)]);
                 }
                 None if policies.is_empty() => {}
@@ -206,7 +205,7 @@ enum Category {
 
 fn pod_exposures(
     spec: &PodSpec,
-    claim_templates: &[PersistentVolumeClaim],
+    claim_templates: &[Claim],
     subject: &str,
     ns: &str,
     policy: &CompiledPolicy,
@@ -224,9 +223,9 @@ fn pod_exposures(
         reach,
         bound_volume: None,
     }];
-    for volume in spec.volumes.iter().flatten() {
+    for volume in &spec.volumes {
         let name = &volume.name;
-        let (category, subject, reach) = match volume_source(volume) {
+        let (category, subject, reach) = match &volume.source {
             VolumeSource::FollowsPod => continue,
             VolumeSource::Claim(claim) => {
                 let subject = format!("its volume {name:?} (PersistentVolumeClaim {ns}/{claim})");
@@ -249,9 +248,11 @@ fn pod_exposures(
                 out.extend(claim_exposure(pvc, subject, policy, inventory));
                 continue;
             }
-            VolumeSource::Ephemeral(class) => {
-                (Category::Storage, format!("its ephemeral volume {name:?}"), class_reach(class, labels, inventory))
-            }
+            VolumeSource::Ephemeral(class) => (
+                Category::Storage,
+                format!("its ephemeral volume {name:?}"),
+                class_reach(class.as_deref(), labels, inventory),
+            ),
             VolumeSource::Network(kind) => (
                 Category::Network,
                 format!("its {kind} volume {name:?}"),
@@ -265,21 +266,16 @@ fn pod_exposures(
         }
     }
     for template in claim_templates {
-        let name = template.metadata.name.as_deref().unwrap_or_default();
+        let name = template.meta.name.as_deref().unwrap_or_default();
         out.extend(claim_exposure(template, format!("its volumeClaimTemplate {name:?}"), policy, inventory));
     }
     out
 }
 
 /// A claim's exposure: where its bound volume is, or where its class may provision.
-fn claim_exposure(
-    claim: &PersistentVolumeClaim,
-    subject: String,
-    policy: &CompiledPolicy,
-    inventory: &Inventory,
-) -> Option<Exposure> {
+fn claim_exposure(claim: &Claim, subject: String, policy: &CompiledPolicy, inventory: &Inventory) -> Option<Exposure> {
     let reach = claim_reach(claim, RegionLabels { policy }, inventory)?;
-    let bound_volume = claim.spec.as_ref().and_then(|s| s.volume_name.clone()).filter(|v| !v.is_empty());
+    let bound_volume = claim.volume_name.clone().filter(|v| !v.is_empty());
     Some(Exposure {
         category: if bound_volume.is_some() { Category::Fixed } else { Category::Storage },
         subject,
@@ -289,13 +285,13 @@ fn claim_exposure(
     })
 }
 
-fn volume_exposure(pv: &PersistentVolume, policy: &CompiledPolicy, inventory: &Inventory) -> Exposure {
+fn volume_exposure(pv: &Volume, policy: &CompiledPolicy, inventory: &Inventory) -> Exposure {
     Exposure {
         category: Category::Fixed,
         subject: "its data".into(),
         verb: "is stored in".into(),
         reach: volume_reach(pv, RegionLabels { policy }, inventory),
-        bound_volume: pv.metadata.name.clone(),
+        bound_volume: pv.meta.name.clone(),
     }
 }
 
@@ -321,13 +317,13 @@ fn binding_exposure(node: &str, policy: &CompiledPolicy, inventory: &Inventory) 
 }
 
 /// Data classes a pod takes from the claims it mounts.
-fn claim_classes(spec: &PodSpec, templates: &[PersistentVolumeClaim], ns: &str, inventory: &Inventory) -> Vec<String> {
+fn claim_classes(spec: &PodSpec, templates: &[Claim], ns: &str, inventory: &Inventory) -> Vec<String> {
     let label = |labels: Option<&Labels>| labels.and_then(|l| l.get(DATA_CLASS_LABEL)).cloned();
-    let mounted = spec.volumes.iter().flatten().filter_map(|v| match volume_source(v) {
-        VolumeSource::Claim(name) => label(inventory.claim(ns, name)?.metadata.labels.as_ref()),
+    let mounted = spec.volumes.iter().filter_map(|v| match &v.source {
+        VolumeSource::Claim(name) => label(inventory.claim(ns, name)?.meta.labels.as_ref()),
         _ => None,
     });
-    let templated = templates.iter().filter_map(|t| label(t.metadata.labels.as_ref()));
+    let templated = templates.iter().filter_map(|t| label(t.meta.labels.as_ref()));
     mounted.chain(templated).collect()
 }
 
@@ -415,8 +411,10 @@ impl<'a> Judge<'a> {
 
     /// Judges every class the object holds, computing each policy's exposures once.
     fn classes(&mut self, found: Classification<'a>, exposures_for: impl Fn(&'a CompiledPolicy) -> Vec<Exposure>) {
-        let who = self.who();
+        // Who the object is, for messages: only written out when there is something to say.
+        let who_cell = OnceCell::new();
         for name in &found.undefined {
+            let who = who_cell.get_or_init(|| self.who());
             self.classes.push(name.clone());
             self.violations.push(Violation {
                 policy: String::new(),
@@ -444,7 +442,8 @@ impl<'a> Judge<'a> {
                 Some(c) => c.iter().copied().filter(|r| class.allowed.contains(*r)).collect(),
             };
             if narrowed.is_empty() && common.is_some() {
-                self.no_common_region(&who, class, &found);
+                let who = who_cell.get_or_init(|| self.who());
+                self.no_common_region(who, class, &found);
             }
             common = Some(narrowed);
             if !computed.iter().any(|(p, _)| *p == class.policy) {
@@ -452,7 +451,7 @@ impl<'a> Judge<'a> {
             }
             let exposures = &computed.iter().find(|(p, _)| *p == class.policy).expect("just computed").1;
             for exposure in exposures {
-                let violation = self.judge_exposure(&who, class, policy, exposure);
+                let violation = self.judge_exposure(&who_cell, class, policy, exposure);
                 if self.ctx.locate {
                     self.locations.push(locate(class, policy, exposure, violation.is_none()));
                 }
@@ -478,7 +477,7 @@ impl<'a> Judge<'a> {
 
     fn judge_exposure(
         &self,
-        who: &str,
+        who: &OnceCell<String>,
         class: &ClassRule,
         policy: &CompiledPolicy,
         exposure: &Exposure,
@@ -496,6 +495,7 @@ impl<'a> Judge<'a> {
         if !in_violation || (tolerated && matches!(exposure.reach, Reach::Within(_))) {
             return None;
         }
+        let who = who.get_or_init(|| self.who());
         let labels = RegionLabels { policy };
         let suggested = suggested_regions(class, labels, self.inventory);
         let fix = match (&exposure.reach, exposure.category) {

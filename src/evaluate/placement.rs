@@ -4,10 +4,8 @@
 use std::collections::BTreeSet;
 use std::slice;
 
-use k8s_openapi::api::core::v1::PodSpec;
-
 use super::topology::{Gap, Reach, RegionLabels, Requirement, term_requirements};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, PodSpec};
 
 /// The pod's required constraints: those every node must meet, and the affinity terms of
 /// which a node must meet one. `None` terms: no required node affinity.
@@ -24,12 +22,7 @@ fn constraints(spec: &PodSpec) -> Constraints<'_> {
     for (key, value) in spec.node_selector.iter().flatten() {
         always.push(Requirement::label_in(key, slice::from_ref(value)));
     }
-    let terms = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
-        .map(|sel| sel.node_selector_terms.iter().filter_map(term_requirements).collect());
+    let terms = spec.node_terms.as_ref().map(|terms| terms.iter().filter_map(term_requirements).collect());
     Constraints { always, terms }
 }
 

@@ -2,60 +2,17 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Volume};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::topology::{Gap, Reach, RegionLabels, Requirement, term_requirements};
-use crate::inventory::Inventory;
+use crate::inventory::{Claim, Inventory, Volume};
 use crate::policy::Selector;
-
-/// What a pod volume is, as far as location goes.
-pub(crate) enum VolumeSource<'a> {
-    /// Lives on the node (emptyDir, hostPath, configMap, secret, projected, downwardAPI,
-    /// image, inline CSI) or can only attach in the node's zone (cloud disks).
-    FollowsPod,
-    Claim(&'a str),
-    /// A generic ephemeral volume: a claim made from the template's class.
-    Ephemeral(Option<&'a str>),
-    /// A network filesystem or block device whose server may be anywhere.
-    Network(&'static str),
-}
-
-pub(crate) fn volume_source(volume: &Volume) -> VolumeSource<'_> {
-    if let Some(pvc) = &volume.persistent_volume_claim {
-        return VolumeSource::Claim(&pvc.claim_name);
-    }
-    if let Some(eph) = &volume.ephemeral {
-        let class = eph.volume_claim_template.as_ref().and_then(|t| t.spec.storage_class_name.as_deref());
-        return VolumeSource::Ephemeral(class);
-    }
-    let network = [
-        (volume.nfs.is_some(), "nfs"),
-        (volume.iscsi.is_some(), "iscsi"),
-        (volume.cephfs.is_some(), "cephfs"),
-        (volume.glusterfs.is_some(), "glusterfs"),
-        (volume.rbd.is_some(), "rbd"),
-        (volume.fc.is_some(), "fc"),
-        (volume.flocker.is_some(), "flocker"),
-        (volume.quobyte.is_some(), "quobyte"),
-        (volume.storageos.is_some(), "storageos"),
-        (volume.portworx_volume.is_some(), "portworxVolume"),
-        (volume.scale_io.is_some(), "scaleIO"),
-        (volume.azure_file.is_some(), "azureFile"),
-        (volume.flex_volume.is_some(), "flexVolume"),
-    ];
-    match network.iter().find(|(present, _)| *present) {
-        Some((_, kind)) => VolumeSource::Network(kind),
-        None => VolumeSource::FollowsPod,
-    }
-}
 
 /// Where a claim's data may be, or `None` when it is provisioned where its pod runs
 /// (WaitForFirstConsumer), which the pod's own placement check covers.
-pub(crate) fn claim_reach(claim: &PersistentVolumeClaim, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
-    let spec = claim.spec.as_ref();
-    if let Some(volume) = spec.and_then(|s| s.volume_name.as_deref()).filter(|v| !v.is_empty()) {
+pub(crate) fn claim_reach(claim: &Claim, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
+    if let Some(volume) = claim.volume_name.as_deref().filter(|v| !v.is_empty()) {
         return Some(match inventory.persistent_volumes.get(volume) {
             Some(pv) => volume_reach(pv, labels, inventory),
             None => Reach::Unknown(vec![Gap {
@@ -64,20 +21,15 @@ pub(crate) fn claim_reach(claim: &PersistentVolumeClaim, labels: RegionLabels, i
             }]),
         });
     }
-    if let Some(selector) = spec.and_then(|s| s.selector.as_ref()) {
+    if let Some(selector) = claim.selector.as_ref() {
         return Some(selected_reach(claim, selector, labels, inventory));
     }
-    class_reach(spec.and_then(|s| s.storage_class_name.as_deref()), labels, inventory)
+    class_reach(claim.storage_class_name.as_deref(), labels, inventory)
 }
 
 /// A claim with a selector binds only to an existing volume that matches it (provisioners
 /// do not provision for selectors): it may end up on any of them.
-fn selected_reach(
-    claim: &PersistentVolumeClaim,
-    selector: &LabelSelector,
-    labels: RegionLabels,
-    inventory: &Inventory,
-) -> Reach {
+fn selected_reach(claim: &Claim, selector: &LabelSelector, labels: RegionLabels, inventory: &Inventory) -> Reach {
     let selector = match Selector::compile(selector) {
         Ok(s) => s,
         Err(e) => {
@@ -87,19 +39,19 @@ fn selected_reach(
             }]);
         }
     };
-    let class = claim.spec.as_ref().and_then(|s| s.storage_class_name.as_deref());
-    let (ns, name) = (claim.metadata.namespace.as_deref(), claim.metadata.name.as_deref());
+    let class = claim.storage_class_name.as_deref();
+    let (ns, name) = (claim.meta.namespace.as_deref(), claim.meta.name.as_deref());
     let empty = Default::default();
     let mut regions = BTreeSet::new();
     let mut gaps = Vec::new();
     let mut candidates = 0;
     for pv in inventory.persistent_volumes.values() {
-        let spec = pv.spec.as_ref();
-        let pv_class = spec.and_then(|s| s.storage_class_name.as_deref()).unwrap_or("");
-        let free_or_ours = spec
-            .and_then(|s| s.claim_ref.as_ref())
+        let pv_class = pv.storage_class_name.as_deref().unwrap_or("");
+        let free_or_ours = pv
+            .claim_ref
+            .as_ref()
             .is_none_or(|r| r.name.as_deref() == name && (r.namespace.as_deref() == ns || ns.is_none()));
-        if !selector.matches(pv.metadata.labels.as_ref().unwrap_or(&empty))
+        if !selector.matches(pv.meta.labels.as_ref().unwrap_or(&empty))
             || class.is_some_and(|c| c != pv_class)
             || !free_or_ours
         {
@@ -165,22 +117,16 @@ fn provisioning_reach(class: &StorageClass, labels: RegionLabels, inventory: &In
 }
 
 /// Where a PersistentVolume's data is: its nodeAffinity, else its region label.
-pub(crate) fn volume_reach(pv: &PersistentVolume, labels: RegionLabels, inventory: &Inventory) -> Reach {
-    let name = pv.metadata.name.as_deref().unwrap_or_default();
-    let terms: Vec<Vec<Requirement>> = pv
-        .spec
-        .as_ref()
-        .and_then(|s| s.node_affinity.as_ref())
-        .and_then(|a| a.required.as_ref())
-        .map(|sel| sel.node_selector_terms.iter().filter_map(term_requirements).collect())
-        .unwrap_or_default();
+pub(crate) fn volume_reach(pv: &Volume, labels: RegionLabels, inventory: &Inventory) -> Reach {
+    let name = pv.meta.name.as_deref().unwrap_or_default();
+    let terms: Vec<Vec<Requirement>> = pv.node_terms.iter().flatten().filter_map(term_requirements).collect();
     let by_affinity =
         (!terms.is_empty()).then(|| labels.terms_reach(terms.iter().map(Vec::as_slice), inventory, false));
     if let Some(within @ Reach::Within(_)) = by_affinity {
         return within;
     }
     let empty = Default::default();
-    if let Some(region) = labels.stated_region(pv.metadata.labels.as_ref().unwrap_or(&empty)) {
+    if let Some(region) = labels.stated_region(pv.meta.labels.as_ref().unwrap_or(&empty)) {
         return Reach::Within([region.to_string()].into());
     }
     match by_affinity {

@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{NodeSelectorRequirement, NodeSelectorTerm};
-
-use crate::inventory::{Inventory, Labels};
+use crate::inventory::{Inventory, LabelSet, NodeRequirement, NodeTerm};
 use crate::policy::{CompiledPolicy, DEFAULT_REGION_LABEL};
 
 pub(crate) const DEPRECATED_REGION_LABEL: &str = "failure-domain.beta.kubernetes.io/region";
@@ -51,12 +49,8 @@ impl<'a> Requirement<'a> {
     }
 
     /// Whether a node with this name and these labels satisfies the requirement.
-    pub fn matches(&self, name: &str, labels: &Labels) -> bool {
-        let value = if self.field {
-            (self.key == NODE_NAME_FIELD).then_some(name)
-        } else {
-            labels.get(self.key).map(String::as_str)
-        };
+    pub fn matches(&self, name: &str, labels: &impl LabelSet) -> bool {
+        let value = if self.field { (self.key == NODE_NAME_FIELD).then_some(name) } else { labels.label(self.key) };
         let number = |s: &str| s.parse::<i64>().ok();
         match self.operator {
             "In" => value.is_some_and(|v| self.values.iter().any(|x| x == v)),
@@ -77,8 +71,8 @@ impl<'a> Requirement<'a> {
 
 /// A node selector term's requirements (expressions and fields, ANDed); `None` for an empty
 /// term, which matches no node.
-pub(crate) fn term_requirements(term: &NodeSelectorTerm) -> Option<Vec<Requirement<'_>>> {
-    fn requirement(e: &NodeSelectorRequirement, field: bool) -> Requirement<'_> {
+pub(crate) fn term_requirements(term: &NodeTerm) -> Option<Vec<Requirement<'_>>> {
+    fn requirement(e: &NodeRequirement, field: bool) -> Requirement<'_> {
         Requirement { key: &e.key, operator: &e.operator, values: e.values.as_deref().unwrap_or_default(), field }
     }
     let exprs = term.match_expressions.iter().flatten().map(|e| requirement(e, false));
@@ -105,21 +99,21 @@ impl<'p> RegionLabels<'p> {
     }
 
     /// The region an object's labels state (region label, its deprecated twin, or a mapped zone).
-    pub fn stated_region<'a>(&'a self, labels: &'a Labels) -> Option<&'a str> {
+    pub fn stated_region<'a, L: LabelSet>(&'a self, labels: &'a L) -> Option<&'a str> {
         for key in self.region_keys() {
-            if let Some(region) = labels.get(key) {
+            if let Some(region) = labels.label(key) {
                 return Some(region);
             }
         }
         [ZONE_LABEL, DEPRECATED_ZONE_LABEL]
             .iter()
-            .filter_map(|k| labels.get(*k))
+            .filter_map(|k| labels.label(k))
             .find_map(|zone| self.policy.zones.get(zone).map(String::as_str))
     }
 
     /// A node's region: its stated region, which must agree with the trusted label when the
     /// policy names one.
-    pub fn node_region<'a>(&'a self, name: &str, labels: &'a Labels) -> Result<&'a str, Gap> {
+    pub fn node_region<'a, L: LabelSet>(&'a self, name: &str, labels: &'a L) -> Result<&'a str, Gap> {
         let stated = self.stated_region(labels);
         let Some(trusted_key) = &self.policy.trusted_region_label else {
             return stated.ok_or_else(|| Gap {
@@ -127,7 +121,7 @@ impl<'p> RegionLabels<'p> {
                 fix: format!("label node {name} with {}=<region>", self.policy.region_label),
             });
         };
-        match (stated, labels.get(trusted_key)) {
+        match (stated, labels.label(trusted_key)) {
             (Some(s), Some(t)) if s == t => Ok(s),
             (_, None) => Err(Gap {
                 what: format!("node {name} has no trusted region label ({trusted_key})"),
@@ -157,8 +151,8 @@ impl<'p> RegionLabels<'p> {
             let by_name = inventory.nodes.get_key_value(wanted);
             let found = if by_hostname {
                 // The hostname label usually equals the node name; scan only when it does not.
-                by_name.filter(|(_, l)| l.get(HOSTNAME_LABEL).is_none_or(|h| h == wanted)).or_else(|| {
-                    inventory.nodes.iter().find(|(_, l)| l.get(HOSTNAME_LABEL).is_some_and(|h| h == wanted))
+                by_name.filter(|(_, l)| l.get(HOSTNAME_LABEL).is_none_or(|h| h == wanted.as_str())).or_else(|| {
+                    inventory.nodes.iter().find(|(_, l)| l.get(HOSTNAME_LABEL).is_some_and(|h| h == wanted.as_str()))
                 })
             } else {
                 by_name

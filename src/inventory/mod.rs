@@ -3,13 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod compact;
+mod labels;
 mod tracked;
+pub(crate) mod wire;
 
+pub use compact::{Claim, ClaimRef, Meta, NodeRequirement, NodeTerm, Pod, PodSpec, PodVolume, Volume, VolumeSource};
+pub use labels::{LabelSet, LabelValue, NodeLabels};
 pub use tracked::Tracked;
 
 pub type Labels = BTreeMap<String, String>;
@@ -22,14 +26,15 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 pub struct Inventory {
     pub namespaces: HashMap<String, Labels>,
     /// Node name → labels. Change it through [`Inventory::insert_node`] and friends, which
-    /// keep the region index in step.
-    pub nodes: HashMap<String, Labels>,
+    /// keep the region index and the shared label strings in step.
+    pub nodes: HashMap<String, NodeLabels>,
+    label_strings: labels::Interner,
     /// Label key (those naming a region) → value → how many nodes carry it: which regions
     /// have nodes, without scanning every node.
     node_regions: HashMap<String, HashMap<String, usize>>,
-    pub persistent_volumes: HashMap<String, PersistentVolume>,
+    pub persistent_volumes: HashMap<String, Volume>,
     /// Namespace → name → claim.
-    pub claims: HashMap<String, HashMap<String, PersistentVolumeClaim>>,
+    pub claims: HashMap<String, HashMap<String, Claim>>,
     pub storage_classes: HashMap<String, StorageClass>,
     /// Namespace → name → pod (for bindings).
     pub pods: HashMap<String, HashMap<String, Pod>>,
@@ -50,46 +55,60 @@ pub enum InventoryError {
 
 impl Inventory {
     /// Adds an object if its kind is one the inventory keeps. Returns whether it was kept.
+    /// Objects are read straight into their compact forms.
     pub fn add(&mut self, object: &Value) -> Result<bool, InventoryError> {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
         match kind {
-            "Namespace" => self.add_parsed::<Namespace>(object)?,
-            "Node" => self.add_parsed::<Node>(object)?,
-            "PersistentVolume" => self.add_parsed::<PersistentVolume>(object)?,
-            "PersistentVolumeClaim" => self.add_parsed::<PersistentVolumeClaim>(object)?,
-            "StorageClass" => self.add_parsed::<StorageClass>(object)?,
-            "Pod" => self.add_parsed::<Pod>(object)?,
+            "Namespace" | "Node" => {
+                let meta = parse::<wire::MetaOnly>(kind, object)?.metadata.unwrap_or_default();
+                let (name, labels) = (named(kind, meta.name)?, meta.labels.unwrap_or_default());
+                if kind == "Node" { self.insert_node(name, labels) } else { self.insert_namespace(name, labels) }
+            }
+            "PersistentVolume" => {
+                let volume = Volume::from(parse::<wire::VolumeWire>(kind, object)?);
+                named(kind, volume.meta.name.clone())?;
+                self.insert_volume(volume);
+            }
+            "PersistentVolumeClaim" => {
+                let claim = Claim::from(parse::<wire::ClaimWire>(kind, object)?);
+                named(kind, claim.meta.name.clone())?;
+                self.insert_claim(claim);
+            }
+            "StorageClass" => {
+                let class = parse::<StorageClass>(kind, object)?;
+                named(kind, class.metadata.name.clone())?;
+                class.insert_into(self);
+            }
+            "Pod" => {
+                let pod = Pod::from(parse::<wire::PodWire>(kind, object)?);
+                named(kind, pod.meta.name.clone())?;
+                self.insert_pod(pod);
+            }
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn add_parsed<K: Tracked + for<'de> Deserialize<'de>>(&mut self, object: &Value) -> Result<(), InventoryError> {
-        let parsed =
-            K::deserialize(object).map_err(|source| InventoryError::Invalid { kind: K::KIND.to_string(), source })?;
-        if parsed.name().is_none_or(str::is_empty) {
-            return Err(InventoryError::Unnamed { kind: K::KIND.to_string() });
-        }
-        parsed.insert_into(self);
-        Ok(())
-    }
-
     pub fn insert_node(&mut self, name: String, labels: Labels) {
+        let labels = self.label_strings.labels(labels);
         self.count_regions(&labels, 1);
         if let Some(old) = self.nodes.insert(name, labels) {
             self.count_regions(&old, -1);
+            self.label_strings.prune();
         }
     }
 
     pub fn remove_node(&mut self, name: &str) {
         if let Some(old) = self.nodes.remove(name) {
             self.count_regions(&old, -1);
+            self.label_strings.prune();
         }
     }
 
     pub fn clear_nodes(&mut self) {
         self.nodes.clear();
         self.node_regions.clear();
+        self.label_strings.clear();
     }
 
     /// Whether the key is one the region index follows.
@@ -102,10 +121,10 @@ impl Inventory {
         self.node_regions.get(key).and_then(|values| values.get(value)).is_some_and(|n| *n > 0)
     }
 
-    fn count_regions(&mut self, labels: &Labels, delta: isize) {
+    fn count_regions(&mut self, labels: &NodeLabels, delta: isize) {
         for (key, value) in labels.iter().filter(|(k, _)| Self::indexes(k)) {
-            let values = self.node_regions.entry(key.clone()).or_default();
-            let count = values.entry(value.clone()).or_default();
+            let values = self.node_regions.entry(key.to_string()).or_default();
+            let count = values.entry(value.to_string()).or_default();
             *count = count.saturating_add_signed(delta);
             if *count == 0 {
                 values.remove(value);
@@ -117,7 +136,7 @@ impl Inventory {
         self.namespaces.get(namespace)
     }
 
-    pub fn claim(&self, namespace: &str, name: &str) -> Option<&PersistentVolumeClaim> {
+    pub fn claim(&self, namespace: &str, name: &str) -> Option<&Claim> {
         self.claims.get(namespace)?.get(name)
     }
 
@@ -156,6 +175,15 @@ impl Inventory {
             ("Pod", self.pods.values().map(HashMap::len).sum()),
         ]
     }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(kind: &str, object: &Value) -> Result<T, InventoryError> {
+    T::deserialize(object).map_err(|source| InventoryError::Invalid { kind: kind.to_string(), source })
+}
+
+/// The object's name, which an inventory object must have.
+fn named(kind: &str, name: Option<String>) -> Result<String, InventoryError> {
+    name.filter(|n| !n.is_empty()).ok_or_else(|| InventoryError::Unnamed { kind: kind.to_string() })
 }
 
 #[cfg(test)]

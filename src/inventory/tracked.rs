@@ -3,14 +3,12 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{
-    Namespace, Node, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeSpec, Pod,
-    PodSpec, Volume,
-};
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod as K8sPod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
 
+use super::compact::{Claim, Pod, Volume};
 use super::{DEFAULT_CLASS_ANNOTATION, Inventory};
 
 /// An object kind the inventory tracks.
@@ -79,8 +77,28 @@ macro_rules! labels_only {
 }
 
 impl Inventory {
-    fn insert_namespace(&mut self, name: String, labels: super::Labels) {
+    pub(super) fn insert_namespace(&mut self, name: String, labels: super::Labels) {
         self.namespaces.insert(name, labels);
+    }
+
+    pub(super) fn insert_volume(&mut self, mut volume: Volume) {
+        volume.meta.generate_name = None;
+        self.persistent_volumes.insert(volume.meta.name.clone().unwrap_or_default(), volume);
+    }
+
+    pub(super) fn insert_claim(&mut self, mut claim: Claim) {
+        claim.meta.generate_name = None;
+        let ns = claim.meta.namespace_or_default().to_string();
+        let name = claim.meta.name.clone().unwrap_or_default();
+        self.claims.entry(ns).or_default().insert(name, claim);
+    }
+
+    pub(super) fn insert_pod(&mut self, pod: Pod) {
+        let mut pod = pod.trimmed();
+        pod.meta.generate_name = None;
+        let ns = pod.meta.namespace_or_default().to_string();
+        let name = pod.meta.name.clone().unwrap_or_default();
+        self.pods.entry(ns).or_default().insert(name, pod);
     }
 
     fn remove_namespace(&mut self, name: &str) {
@@ -103,15 +121,7 @@ impl Tracked for PersistentVolume {
         &self.metadata
     }
     fn insert_into(self, inventory: &mut Inventory) {
-        let spec = self.spec.map(|s| PersistentVolumeSpec {
-            claim_ref: s.claim_ref,
-            node_affinity: s.node_affinity,
-            storage_class_name: s.storage_class_name,
-            ..Default::default()
-        });
-        let name = name_of(&self.metadata);
-        let pv = PersistentVolume { metadata: trim_meta(self.metadata, false), spec, status: None };
-        inventory.persistent_volumes.insert(name, pv);
+        inventory.insert_volume(Volume::from(self));
     }
     fn remove_from(&self, inventory: &mut Inventory) {
         inventory.persistent_volumes.remove(&name_of(&self.metadata));
@@ -127,16 +137,7 @@ impl Tracked for PersistentVolumeClaim {
         &self.metadata
     }
     fn insert_into(self, inventory: &mut Inventory) {
-        let ns = self.namespace().to_string();
-        let spec = self.spec.map(|s| PersistentVolumeClaimSpec {
-            volume_name: s.volume_name,
-            storage_class_name: s.storage_class_name,
-            selector: s.selector,
-            ..Default::default()
-        });
-        let name = name_of(&self.metadata);
-        let pvc = PersistentVolumeClaim { metadata: trim_meta(self.metadata, false), spec, status: None };
-        inventory.claims.entry(ns).or_default().insert(name, pvc);
+        inventory.insert_claim(Claim::from(self));
     }
     fn remove_from(&self, inventory: &mut Inventory) {
         remove_namespaced(&mut inventory.claims, self.namespace(), &name_of(&self.metadata));
@@ -170,31 +171,14 @@ impl Tracked for StorageClass {
     }
 }
 
-impl Tracked for Pod {
+impl Tracked for K8sPod {
     const KIND: &'static str = "Pod";
     fn meta(&self) -> &ObjectMeta {
         &self.metadata
     }
     /// Keeps the labels and the claims a pod mounts: a binding needs its classes.
     fn insert_into(self, inventory: &mut Inventory) {
-        let ns = self.namespace().to_string();
-        let spec = self.spec.map(|s| PodSpec {
-            node_name: s.node_name,
-            volumes: s.volumes.map(|vs| {
-                vs.into_iter()
-                    .filter(|v| v.persistent_volume_claim.is_some())
-                    .map(|v| Volume {
-                        name: v.name,
-                        persistent_volume_claim: v.persistent_volume_claim,
-                        ..Default::default()
-                    })
-                    .collect()
-            }),
-            ..Default::default()
-        });
-        let name = name_of(&self.metadata);
-        let pod = Pod { metadata: trim_meta(self.metadata, false), spec, status: None };
-        inventory.pods.entry(ns).or_default().insert(name, pod);
+        inventory.insert_pod(Pod::from(self));
     }
     fn remove_from(&self, inventory: &mut Inventory) {
         remove_namespaced(&mut inventory.pods, self.namespace(), &name_of(&self.metadata));

@@ -53,6 +53,15 @@ impl Selector {
         Ok(Selector { requirements })
     }
 
+    /// A label every set the selector matches must carry, with the values it may have
+    /// (the first `matchLabels` entry or `In` expression); `None` when it requires none.
+    pub fn required_label(&self) -> Option<(&str, &[String])> {
+        self.requirements.iter().find_map(|r| match r {
+            Requirement::In(key, values) => Some((key.as_str(), values.as_slice())),
+            _ => None,
+        })
+    }
+
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.requirements.iter().all(|r| match r {
             Requirement::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
@@ -106,6 +115,14 @@ mod tests {
         assert!(Selector::compile(&expr("b", "NotIn", &["1"])).unwrap().matches(&l));
         assert!(Selector::compile(&expr("a", "Exists", &[])).unwrap().matches(&l));
         assert!(Selector::compile(&expr("a", "DoesNotExist", &[])).unwrap().matches(&labels(&[("b", "1")])));
+    }
+
+    #[test]
+    fn the_required_label_is_the_first_equality() {
+        let sel = LabelSelector { match_labels: Some(labels(&[("tenant", "gov-id")])), ..expr("a", "Exists", &[]) };
+        let s = Selector::compile(&sel).unwrap();
+        assert_eq!(s.required_label(), Some(("tenant", &["gov-id".to_string()][..])));
+        assert_eq!(Selector::compile(&expr("a", "NotIn", &["1"])).unwrap().required_label(), None);
     }
 
     #[test]
