@@ -576,7 +576,10 @@ async fn a_bad_new_pair_keeps_the_old_certificate_serving() {
     let bad_pairs = [
         ("garbage", "not a certificate\n".to_string(), "not a key\n".to_string()),
         ("a key that does not fit the certificate", next.cert_pem.clone(), other.key_pem.clone()),
-        ("a key and no certificate", String::new(), next.key_pem.clone()),
+        // Not `next`'s key: the key is written before the certificate, so for a moment the
+        // files would hold `next`'s certificate (left by the pair above) with its own key,
+        // a valid pair the server would rightly take.
+        ("a key and no certificate", String::new(), other.key_pem.clone()),
     ];
     for (what, cert, key) in bad_pairs {
         let before = tls_reload_errors(&server.metrics().await);
