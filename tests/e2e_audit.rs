@@ -225,7 +225,9 @@ fn relabelling_a_node_out_of_the_region_surfaces_its_pods() {
             let found = events("audit-node", name);
             (!found.is_empty()).then_some(found)
         });
-        assert!(on_pod[0]["message"].as_str().unwrap().contains("us-east-1"), "{:#}", on_pod[0]);
+        let note = on_pod[0]["message"].as_str().unwrap();
+        assert!(note.contains("is placed on node audit-jkt, in region us-east-1"), "{note}");
+        assert!(note.contains("Fix: move it off node audit-jkt"), "{note}");
     }
 
     kubectl(&["label", "node", "audit-jkt", "topology.kubernetes.io/region=ap-southeast-3", "--overwrite"]).success();

@@ -100,7 +100,14 @@ fn node_name_in_allowed_region_is_allowed() {
 #[test]
 fn node_name_in_us_east_1_is_denied_naming_the_region() {
     let d = judged(&pod_on("iad-1"));
-    assert_denied_saying(&d, &["Pod gov-id/p", "may be scheduled to region us-east-1"]);
+    assert_denied_saying(
+        &d,
+        &[
+            "Pod gov-id/p",
+            "is placed on node iad-1, in region us-east-1",
+            "Fix: move it off node iad-1: add nodeSelector",
+        ],
+    );
 }
 
 #[test]

@@ -190,6 +190,8 @@ struct Exposure {
     reach: Reach,
     /// The PersistentVolume a claim is bound to, which decides where its data is.
     bound_volume: Option<String>,
+    /// The node a pod already runs on (`spec.nodeName`), which decides where it is.
+    node: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -216,12 +218,17 @@ fn pod_exposures(
         Placement::Strict => placement::strict_reach(spec, labels, inventory),
         Placement::Inventory => placement::inventory_reach(spec, labels, inventory),
     };
+    let node = spec.node_name.clone().filter(|n| !n.is_empty());
     let mut out = vec![Exposure {
         category: Category::Placement,
         subject: subject.to_string(),
-        verb: "may be scheduled to".into(),
+        verb: match &node {
+            Some(node) => format!("is placed on node {node}, in"),
+            None => "may be scheduled to".into(),
+        },
         reach,
         bound_volume: None,
+        node,
     }];
     for volume in &spec.volumes {
         let name = &volume.name;
@@ -242,6 +249,7 @@ fn pod_exposures(
                         verb: "may be stored in".into(),
                         reach: Reach::Unknown(vec![gap]),
                         bound_volume: None,
+                        node: None,
                     });
                     continue;
                 };
@@ -262,7 +270,14 @@ fn pod_exposures(
             ),
         };
         if let Some(reach) = reach {
-            out.push(Exposure { category, subject, verb: "may be stored in".into(), reach, bound_volume: None });
+            out.push(Exposure {
+                category,
+                subject,
+                verb: "may be stored in".into(),
+                reach,
+                bound_volume: None,
+                node: None,
+            });
         }
     }
     for template in claim_templates {
@@ -282,6 +297,7 @@ fn claim_exposure(claim: &Claim, subject: String, policy: &CompiledPolicy, inven
         verb: if bound_volume.is_some() { "is stored in".into() } else { "may be provisioned in".into() },
         reach,
         bound_volume,
+        node: None,
     })
 }
 
@@ -292,6 +308,7 @@ fn volume_exposure(pv: &Volume, policy: &CompiledPolicy, inventory: &Inventory) 
         verb: "is stored in".into(),
         reach: volume_reach(pv, RegionLabels { policy }, inventory),
         bound_volume: pv.meta.name.clone(),
+        node: None,
     }
 }
 
@@ -313,6 +330,7 @@ fn binding_exposure(node: &str, policy: &CompiledPolicy, inventory: &Inventory) 
         verb: format!("is binding its pod to node {node}, in"),
         reach,
         bound_volume: None,
+        node: None,
     }
 }
 
@@ -505,7 +523,10 @@ impl<'a> Judge<'a> {
                 fixes.truncate(3);
                 fixes.join("; ")
             }
-            (_, Category::Placement) => placement_fix(labels, &suggested),
+            (_, Category::Placement) => match &exposure.node {
+                Some(node) => format!("move it off node {node}: {}", placement_fix(labels, &suggested)),
+                None => placement_fix(labels, &suggested),
+            },
             (_, Category::Storage) => format!(
                 "use a StorageClass with volumeBindingMode: WaitForFirstConsumer, or allowedTopologies keeping {} in [{}]",
                 policy.region_label,
