@@ -38,7 +38,7 @@ fn default_identity() -> String {
 }
 
 pub fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    let _logs = telemetry::init(args.log_format);
+    telemetry::init(args.log_format);
     let tls = match (args.self_signed, args.tls_cert, args.tls_key) {
         (true, _, _) => {
             let dir = std::env::temp_dir().join(format!("sovereign-self-signed-{}", std::process::id()));
