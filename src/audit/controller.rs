@@ -27,7 +27,6 @@ const SETTLE: Duration = Duration::from_millis(250);
 pub struct Running {
     stop: oneshot::Sender<()>,
     lease: JoinHandle<()>,
-    pub leadership: Arc<Leadership>,
 }
 
 impl Running {
@@ -58,7 +57,7 @@ pub fn start(
         let kinds = super::sources::start(client, notifier).await;
         controller.run(kinds, changes).await;
     });
-    Running { stop, lease, leadership }
+    Running { stop, lease }
 }
 
 struct Controller {

@@ -15,7 +15,6 @@ pub mod status;
 pub mod subject;
 mod writer;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -23,6 +22,7 @@ use tokio::sync::mpsc;
 pub use self::controller::start;
 pub use self::lease::{Leadership, LeaseConfig};
 pub use self::scope::Touched;
+pub(crate) use self::sources::to_value;
 pub use self::subject::{Key, Subject};
 pub use self::writer::{MANAGER, REASON};
 use crate::policy::SovereigntyPolicy;
@@ -80,9 +80,4 @@ impl Notifier {
         // The audit only stops with the process.
         let _ = self.0.send(change);
     }
-}
-
-/// The shared handle the server keeps: who leads, for `/metrics` and shutdown.
-pub struct Audit {
-    pub leadership: Arc<Leadership>,
 }

@@ -23,9 +23,14 @@ pub struct Report {
     pub body: Value,
 }
 
+/// PolicyReport in a namespace; ClusterPolicyReport for cluster-scoped objects ("").
+fn kind_for(namespace: &str) -> &'static str {
+    if namespace.is_empty() { "ClusterPolicyReport" } else { "PolicyReport" }
+}
+
 impl Report {
     pub fn kind(&self) -> &'static str {
-        if self.namespace.is_empty() { "ClusterPolicyReport" } else { "PolicyReport" }
+        kind_for(&self.namespace)
     }
 
     /// Equal for equal results, whatever the time they were found.
@@ -98,7 +103,7 @@ pub fn build(
         .into_iter()
         .map(|(namespace, results)| {
             let count = |r: &str| results.iter().filter(|x| x["result"] == r).count();
-            let kind = if namespace.is_empty() { "ClusterPolicyReport" } else { "PolicyReport" };
+            let kind = kind_for(&namespace);
             let mut metadata = json!({
                 "name": NAME,
                 "labels": { "app.kubernetes.io/managed-by": "sovereign" },

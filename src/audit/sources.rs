@@ -67,21 +67,28 @@ async fn watch(client: Client, resource: ApiResource, kind: &'static str, notifi
 
 /// Trims what the audit never reads (status, managed fields, annotations) and parses the rest.
 fn read(resource: &ApiResource, kind: &str, mut object: DynamicObject) -> Option<Subject> {
-    object.metadata.managed_fields = None;
     object.metadata.annotations = None;
     if let Some(data) = object.data.as_object_mut() {
         data.remove("status");
     }
-    let mut value = serde_json::to_value(&object).ok()?;
-    // List items come without apiVersion and kind.
-    value["apiVersion"] = Value::String(resource.api_version.clone());
-    value["kind"] = Value::String(kind.to_string());
+    let name = object.metadata.name.clone();
+    let value = to_value(resource, kind, object)?;
     match Subject::from_value(&value) {
         Ok(subject) => Some(subject),
         Err(SubjectError::Owned(_)) => None,
         Err(e) => {
-            tracing::debug!(kind, name = ?object.metadata.name, error = %e, "not audited");
+            tracing::debug!(kind, ?name, error = %e, "not audited");
             None
         }
     }
+}
+
+/// An object as JSON, without managed fields, with the apiVersion and kind that list
+/// items come without.
+pub(crate) fn to_value(resource: &ApiResource, kind: &str, mut object: DynamicObject) -> Option<Value> {
+    object.metadata.managed_fields = None;
+    let mut value = serde_json::to_value(&object).ok()?;
+    value["apiVersion"] = Value::String(resource.api_version.clone());
+    value["kind"] = Value::String(kind.to_string());
+    Some(value)
 }

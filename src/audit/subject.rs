@@ -7,7 +7,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::evaluate::{Object, ObjectError};
-use crate::inventory::Labels;
+use crate::inventory::{Labels, PodSpec, VolumeSource};
 
 /// The kinds the audit judges, with their API group/version. ReplicaSets and Jobs owned
 /// by a controller are skipped: their owner carries the same pod template.
@@ -86,25 +86,13 @@ fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(value, |at, key| at.get(key))?.as_str().filter(|s| !s.is_empty())
 }
 
-fn labels_at(value: &Value, path: &[&str]) -> Option<Labels> {
-    let map = path.iter().try_fold(value, |at, key| at.get(key))?.as_object()?;
-    Some(map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-}
-
-/// Where a kind keeps its pod spec.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "Pod" => Some(&["spec"]),
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" => {
-            Some(&["spec", "template", "spec"])
-        }
-        _ => None,
-    }
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|s| !s.is_empty())
 }
 
 impl Subject {
-    /// Reads an object as the API server returns it (the `kind` must be set).
+    /// Reads an object as the API server returns it (the `kind` must be set). What it
+    /// depends on is read from the parsed [`Object`], the same form evaluation reads.
     pub fn from_value(value: &Value) -> Result<Subject, SubjectError> {
         let kind = str_at(value, &["kind"]).unwrap_or_default();
         let Some((_, default_version)) = AUDITED.iter().find(|(k, _)| *k == kind) else {
@@ -117,61 +105,64 @@ impl Subject {
         if owned && matches!(kind, "ReplicaSet" | "Job") {
             return Err(SubjectError::Owned(kind.to_string()));
         }
-        let name = str_at(value, &["metadata", "name"]).ok_or(SubjectError::Unnamed)?;
-        let namespace = if kind == "PersistentVolume" {
-            ""
-        } else {
-            str_at(value, &["metadata", "namespace"]).unwrap_or("default")
-        };
         let object = Object::parse(value)?;
+        let meta = object.meta();
+        let name = non_empty(&meta.name).ok_or(SubjectError::Unnamed)?;
+        let namespace =
+            if object.namespaced() { non_empty(&meta.namespace).unwrap_or("default".into()) } else { String::new() };
 
-        let mut label_sets: Vec<Labels> = labels_at(value, &["metadata", "labels"]).into_iter().collect();
+        let key = Key { kind: kind.to_string(), namespace, name };
+        let mut label_sets: Vec<Labels> = meta.labels.iter().cloned().collect();
+        let (mut node, mut volume, mut claim_ref) = (None, None, None);
         let mut claims = BTreeSet::new();
-        let mut storage_classes = BTreeSet::new();
-        if let Some(spec_path) = pod_spec_path(kind) {
-            let template_meta = &spec_path[..spec_path.len() - 1];
-            if kind != "Pod" {
-                let mut path = template_meta.to_vec();
-                path.extend(["metadata", "labels"]);
-                label_sets.extend(labels_at(value, &path));
-            }
-            let volumes = spec_path.iter().try_fold(value, |at, key| at.get(key)).and_then(|s| s.get("volumes"));
-            for volume in volumes.and_then(Value::as_array).into_iter().flatten() {
-                if let Some(claim) = str_at(volume, &["persistentVolumeClaim", "claimName"]) {
-                    claims.insert(claim.to_string());
-                }
-                if volume.get("ephemeral").is_some() {
-                    let class = str_at(volume, &["ephemeral", "volumeClaimTemplate", "spec", "storageClassName"]);
-                    storage_classes.insert(class.unwrap_or_default().to_string());
+        let mut classes = BTreeSet::new();
+        let mut pod_spec = |spec: &PodSpec| {
+            for volume in &spec.volumes {
+                match &volume.source {
+                    VolumeSource::Claim(claim) => {
+                        claims.insert(claim.clone());
+                    }
+                    VolumeSource::Ephemeral(class) => {
+                        classes.insert(class.clone().unwrap_or_default());
+                    }
+                    VolumeSource::FollowsPod | VolumeSource::Network(_) => {}
                 }
             }
+        };
+        match &object {
+            Object::Pod { spec, .. } => {
+                pod_spec(spec);
+                node = non_empty(&spec.node_name);
+            }
+            Object::Workload { template, claim_templates, .. } => {
+                pod_spec(&template.spec);
+                label_sets.extend(template.meta.labels.iter().cloned());
+                for claim in claim_templates {
+                    label_sets.extend(claim.meta.labels.iter().cloned());
+                    classes.insert(claim.storage_class_name.clone().unwrap_or_default());
+                }
+            }
+            Object::Claim(claim) => {
+                classes.insert(claim.storage_class_name.clone().unwrap_or_default());
+                volume = non_empty(&claim.volume_name);
+            }
+            Object::Volume(pv) => {
+                classes.insert(pv.storage_class_name.clone().unwrap_or_default());
+                claim_ref = pv.claim_ref.as_ref().and_then(|r| Some((non_empty(&r.namespace)?, non_empty(&r.name)?)));
+            }
+            Object::Binding(_) | Object::Policy { .. } | Object::Other { .. } => {}
         }
-        for template in value.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array).into_iter().flatten() {
-            label_sets.extend(labels_at(template, &["metadata", "labels"]));
-            storage_classes.insert(str_at(template, &["spec", "storageClassName"]).unwrap_or_default().to_string());
-        }
-        if kind == "PersistentVolumeClaim" || kind == "PersistentVolume" {
-            storage_classes.insert(str_at(value, &["spec", "storageClassName"]).unwrap_or_default().to_string());
-        }
-        let claim_ref = (kind == "PersistentVolume")
-            .then(|| {
-                let ns = str_at(value, &["spec", "claimRef", "namespace"])?;
-                Some((ns.to_string(), str_at(value, &["spec", "claimRef", "name"])?.to_string()))
-            })
-            .flatten();
         Ok(Subject {
-            key: Key::new(kind, namespace, name),
+            key,
             api_version: str_at(value, &["apiVersion"]).unwrap_or(default_version).to_string(),
             uid: str_at(value, &["metadata", "uid"]).unwrap_or_default().to_string(),
-            object,
             label_sets,
-            node: (kind == "Pod").then(|| str_at(value, &["spec", "nodeName"]).map(str::to_string)).flatten(),
+            node,
             claims: claims.into_iter().collect(),
-            storage_classes: storage_classes.into_iter().collect(),
-            volume: (kind == "PersistentVolumeClaim")
-                .then(|| str_at(value, &["spec", "volumeName"]).map(str::to_string))
-                .flatten(),
+            storage_classes: classes.into_iter().collect(),
+            volume,
             claim_ref,
+            object,
         })
     }
 }

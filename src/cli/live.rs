@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::check::{CheckReport, outcome};
 use crate::audit::subject::{AUDITED, Subject, SubjectError};
+use crate::audit::to_value;
 use crate::evaluate::{Context, evaluate};
 use crate::inventory::Inventory;
 use crate::manifest::Origin;
@@ -97,15 +98,5 @@ async fn list(client: &Client, group: &str, version: &str, kind: &str) -> Result
         .list(&ListParams::default())
         .await
         .map_err(|source| LiveError::List { what: resource.plural.clone(), source })?;
-    Ok(listed
-        .items
-        .into_iter()
-        .filter_map(|mut object| {
-            object.metadata.managed_fields = None;
-            let mut value = serde_json::to_value(&object).ok()?;
-            value["apiVersion"] = Value::String(resource.api_version.clone());
-            value["kind"] = Value::String(kind.to_string());
-            Some(value)
-        })
-        .collect())
+    Ok(listed.items.into_iter().filter_map(|object| to_value(&resource, kind, object)).collect())
 }
