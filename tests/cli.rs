@@ -305,3 +305,35 @@ fn crds_command_prints_the_crd() {
         text.contains("kind: CustomResourceDefinition") && text.contains("name: sovereigntypolicies.sovereignty.io")
     );
 }
+
+#[test]
+fn a_kind_of_another_group_is_left_alone_not_an_input_error() {
+    // A Volcano Job is not a batch/v1 Job: it has no spec.template, and sovereign does not
+    // judge it. A batch Job beside it is judged as always.
+    let manifests = r#"
+apiVersion: batch.volcano.sh/v1alpha1
+kind: Job
+metadata: { name: train, namespace: gov-id }
+spec:
+  tasks: [{ name: worker, replicas: 2, template: { spec: { containers: [{ name: w, image: w }] } } }]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: { name: import, namespace: gov-id }
+spec:
+  template: { spec: { containers: [{ name: i, image: i }], restartPolicy: Never } }
+"#;
+    let args = ["check", "-p", "examples/policies", "--inventory", "examples/inventory", "-f", "-"];
+    let out = sovereign_stdin(&args, manifests);
+    assert_eq!(out.status.code(), Some(1), "the batch Job is denied: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DENY   Job gov-id/import"), "{text}");
+    assert!(
+        text.contains("1 object of a kind sovereign does not judge, left alone: Job.batch.volcano.sh gov-id/train"),
+        "{text}"
+    );
+    let json = sovereign_stdin(&[&args[..], &["-o", "json"]].concat(), manifests);
+    let outcomes = json_outcomes(&json);
+    assert_eq!(outcomes.len(), 1, "only judged objects are outcomes: {outcomes:?}");
+    assert_eq!(outcomes[0]["name"], "import");
+}

@@ -85,8 +85,8 @@ fn fields_evaluation_does_not_read_are_skipped_not_parsed() {
 
 #[test]
 fn a_deletion_timestamp_is_seen_without_parsing_the_object() {
-    use sovereign::evaluate::RawField;
-    let read = |text: &'static str, kind: &str| serde_json::from_str::<RawField>(text).unwrap().object(kind);
+    use sovereign::read::TextField;
+    let read = |text: &'static str, kind: &str| serde_json::from_str::<TextField>(text).unwrap().object(kind);
     assert!(read(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#, "Deployment").unwrap().deleting());
     let staying = read(r#"{"metadata":{"deletionTimestamp":null},"kind":"Pod"}"#, "Deployment").unwrap();
     assert!(!staying.deleting());
@@ -111,7 +111,7 @@ fn fast(value: &Value, default_kind: &str) -> Option<Result<Object, ObjectError>
 }
 
 fn fast_text(text: &str, default_kind: &str) -> Option<Result<Object, ObjectError>> {
-    let field: sovereign::evaluate::Fast = serde_json::from_str(text).ok()?;
+    let field: sovereign::read::OnePass = serde_json::from_str(text).ok()?;
     if field.needs_second_pass(default_kind) {
         return None;
     }
@@ -141,7 +141,7 @@ fn the_one_pass_reading_defers_what_it_cannot_read() {
     assert!(fast(&json!({ "metadata": {} }), "SovereigntyPolicy").is_none(), "even when the request names them");
     // A malformed part fails the one pass outright; the admission path then reads it again.
     let bad = json!({ "kind": "Deployment", "spec": { "template": "not a template" } });
-    assert!(serde_json::from_value::<sovereign::evaluate::Fast>(bad).is_err());
+    assert!(serde_json::from_value::<sovereign::read::OnePass>(bad).is_err());
     // What it does read, it reads like the others, missing parts included.
     let cases = [
         json!({ "kind": "Deployment", "metadata": { "name": "x" }, "spec": { "replicas": 1 } }),

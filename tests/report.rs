@@ -56,7 +56,7 @@ fn csv_has_a_header_and_one_quoted_row_per_placement() {
     let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next(),
-        Some("kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,note")
+        Some("kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note")
     );
     let body: Vec<&str> = lines.collect();
     assert_eq!(body.len(), rows().len());
@@ -75,4 +75,43 @@ fn text_is_an_aligned_table_with_a_summary() {
         assert!(header.contains(column), "{header}");
     }
     assert!(text.contains("17 placements, 6 not permitted"), "{text}");
+}
+
+#[test]
+fn each_place_says_whether_it_is_permitted_and_the_object_its_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("two-regions.yaml");
+    std::fs::write(
+        &manifest,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: split, namespace: gov-id, labels: { sovereignty.io/data-class: citizen-pii } }
+spec:
+  selector: { matchLabels: { app: split } }
+  template:
+    metadata: { labels: { app: split } }
+    spec:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions:
+                  - { key: topology.kubernetes.io/region, operator: In, values: [ap-southeast-3, us-east-1] }
+      containers: [{ name: app, image: app }]
+"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sovereign"))
+        .args(["report", "-p", "examples/policies", "--inventory", "examples/inventory", "-o", "json", "-f"])
+        .arg(&manifest)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let at = |region: &str| rows.iter().find(|r| r["region"] == region).unwrap_or_else(|| panic!("{rows:#?}"));
+    assert_eq!(at("ap-southeast-3")["permitted"], true, "the allowed place is permitted");
+    assert_eq!(at("us-east-1")["permitted"], false);
+    assert!(rows.iter().all(|r| r["verdict"] == "deny"), "the object's verdict is its own column");
 }

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::evaluate::{Context, Decision, Fast, Incoming, Object, RawField, Verdict, evaluate};
+use crate::evaluate::{Caller, Context, Decision, Object, Verdict, evaluate};
 use crate::inventory::Tracked;
+use crate::read::{Incoming, OnePass, TextField, TypeOf};
 use crate::server::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
@@ -43,8 +44,8 @@ impl BadReview {
 }
 
 /// The review as read from the body. The object (`O`) is read in the same pass, straight
-/// into what evaluation needs ([`Fast`]), or, when that cannot be done, kept as raw parts
-/// in a second pass ([`RawField`]); `oldObject` and every other field are skipped.
+/// into what evaluation needs ([`OnePass`]), or, when that cannot be done, kept as raw
+/// parts in a second pass ([`TextField`]); `oldObject` and every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Review<O> {
@@ -58,7 +59,22 @@ struct Review<O> {
 #[derive(Default, Deserialize)]
 struct Gvk {
     #[serde(default)]
+    group: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
     kind: String,
+}
+
+impl Gvk {
+    /// The apiVersion this names, standing in for one the object omits.
+    fn api_version(&self) -> Option<String> {
+        match (self.group.as_str(), self.version.as_str()) {
+            (_, "") => None,
+            ("", version) => Some(version.to_string()),
+            (group, version) => Some(format!("{group}/{version}")),
+        }
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -152,7 +168,8 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         namespace: request.namespace.as_deref(),
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
-        locate: false,
+        dry_run: answer.dry_run,
+        ..Context::of(Caller::Admission)
     };
     let policies = state.policies.load();
     let decision = {
@@ -174,16 +191,18 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     Ok(record(answer, state, started))
 }
 
-/// Reads the review: in one pass when its object allows (see [`Fast`]), else in two.
+/// Reads the review: in one pass when its object allows (see [`OnePass`]), else in two.
 fn read(body: &[u8]) -> Result<Request<Incoming<'_>>, BadReview> {
-    if let Ok(review) = serde_json::from_slice::<Review<Fast>>(body) {
+    if let Ok(review) = serde_json::from_slice::<Review<OnePass>>(body) {
         let request = checked(review)?;
-        if !request.object.as_ref().is_some_and(|o| o.needs_second_pass(&request.kind.kind)) {
-            return Ok(request.map_object(|o, kind| o.object(kind).map(Incoming::Read)));
+        let api_version = request.kind.api_version();
+        let of = TypeOf { api_version: api_version.as_deref(), kind: &request.kind.kind };
+        if !request.object.as_ref().is_some_and(|o| o.needs_second_pass(of)) {
+            return Ok(request.map_object(|o, of| o.object(of).map(Incoming::OnePass)));
         }
     }
-    let review: Review<RawField> = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
-    Ok(checked(review)?.map_object(|o, kind| o.object(kind).map(Incoming::Raw)))
+    let review: Review<TextField> = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    Ok(checked(review)?.map_object(|o, of| o.object(of).map(Incoming::Text)))
 }
 
 /// The request of a review that is one sovereign can answer.
@@ -202,11 +221,13 @@ fn checked<O>(review: Review<O>) -> Result<Request<O>, BadReview> {
 }
 
 impl<O> Request<O> {
-    /// The same request with its object read; `read` gets the request's kind, which stands
-    /// in for a missing one. `None`: the object is not a JSON object.
-    fn map_object<'a>(self, read: impl FnOnce(O, &str) -> Option<Incoming<'a>>) -> Request<Incoming<'a>> {
+    /// The same request with its object read; `read` gets what the request says the object
+    /// is, which stands in for a missing kind or apiVersion. `None`: the object is not a
+    /// JSON object.
+    fn map_object<'a>(self, read: impl FnOnce(O, TypeOf) -> Option<Incoming<'a>>) -> Request<Incoming<'a>> {
         let Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run } = self;
-        let object = object.and_then(|o| read(o, &kind.kind));
+        let api_version = kind.api_version();
+        let object = object.and_then(|o| read(o, TypeOf { api_version: api_version.as_deref(), kind: &kind.kind }));
         Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run }
     }
 }
@@ -215,7 +236,7 @@ impl<O> Request<O> {
 async fn ensure_pod_known(object: &Object, namespace: Option<&str>, state: &State, budget: Duration) {
     let Object::Binding(binding) = object else { return };
     let (Some(source), Some(name)) = (&state.pods, binding.meta.name.as_deref()) else { return };
-    let ns = namespace.or(binding.meta.namespace.as_deref()).unwrap_or("default");
+    let Some(ns) = object.namespace_in(namespace) else { return };
     if state.read_inventory().pod(ns, name).is_some() {
         return;
     }

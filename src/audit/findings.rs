@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use super::status::Summary;
 use super::subject::{Key, Subjects};
-use crate::evaluate::{Context, Verdict, Violation, evaluate};
+use crate::evaluate::{Caller, Context, Verdict, Violation, evaluate};
 use crate::inventory::Inventory;
 use crate::policy::{PolicySet, ViolatingObject};
 
@@ -67,7 +67,7 @@ impl Findings {
             let new = subjects.get(key).and_then(|s| {
                 let ctx = Context {
                     namespace: (!key.namespace.is_empty()).then_some(key.namespace.as_str()),
-                    ..Context::default()
+                    ..Context::of(Caller::Audit)
                 };
                 let decision = evaluate(&s.object, &ctx, inventory, policies);
                 let violations: Vec<Violation> =

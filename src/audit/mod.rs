@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 pub use self::controller::start;
 pub use self::lease::{Leadership, LeaseConfig};
 pub use self::scope::Touched;
-pub(crate) use self::sources::to_value;
+pub(crate) use self::sources::{served, to_value};
 pub use self::subject::{Key, Subject};
 pub use self::writer::{MANAGER, REASON};
 use crate::policy::SovereigntyPolicy;

@@ -9,28 +9,41 @@ use kube::discovery::{self, ApiResource};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 
-use super::subject::{AUDITED, Subject, SubjectError};
+use super::subject::{Subject, SubjectError};
 use super::{Change, Notifier};
+use crate::kinds::{self, Kind};
 
 /// Finds which audited kinds the server serves and starts a watcher for each. Returns
 /// the kinds watched.
 pub async fn start(client: Client, notifier: Notifier) -> Vec<&'static str> {
     let mut watched = Vec::new();
-    for (kind, api_version) in AUDITED {
-        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let gvk = GroupVersionKind::gvk(group, version, kind);
-        match discovery::pinned_kind(&client, &gvk).await {
-            Ok((resource, _)) => {
-                watched.push(*kind);
-                tokio::spawn(watch(client.clone(), resource, kind, notifier.clone()));
+    for known in kinds::with(|roles| roles.audited) {
+        match served(&client, known).await {
+            Some(resource) => {
+                watched.push(known.kind);
+                tokio::spawn(watch(client.clone(), resource, known, notifier.clone()));
             }
-            Err(e) => tracing::info!(kind, api_version, error = %e, "not served by this API server; not audited"),
+            None => {
+                tracing::info!(kind = known.kind, group = known.group, "not served by this API server; not audited")
+            }
         }
     }
     watched
 }
 
-async fn watch(client: Client, resource: ApiResource, kind: &'static str, notifier: Notifier) {
+/// The resource of the first of a kind's versions the API server serves.
+pub(crate) async fn served(client: &Client, known: &Kind) -> Option<ApiResource> {
+    for version in known.versions {
+        let gvk = GroupVersionKind::gvk(known.group, version, known.kind);
+        if let Ok((resource, _)) = discovery::pinned_kind(client, &gvk).await {
+            return Some(resource);
+        }
+    }
+    None
+}
+
+async fn watch(client: Client, resource: ApiResource, known: &'static Kind, notifier: Notifier) {
+    let kind = known.kind;
     let api: Api<DynamicObject> = Api::all_with(client, &resource);
     let stream = watcher(api, watcher::Config::default()).default_backoff();
     let mut stream = std::pin::pin!(stream);
@@ -52,10 +65,9 @@ async fn watch(client: Client, resource: ApiResource, kind: &'static str, notifi
                 }
             }
             Ok(watcher::Event::Delete(object)) => {
-                let namespace = if kind == "PersistentVolume" {
-                    ""
-                } else {
-                    object.metadata.namespace.as_deref().unwrap_or("default")
+                let namespace = match known.namespaced() {
+                    true => object.metadata.namespace.as_deref().unwrap_or(crate::object::DEFAULT_NAMESPACE),
+                    false => "",
                 };
                 let name = object.metadata.name.as_deref().unwrap_or_default();
                 notifier.send(Change::Remove(super::Key::new(kind, namespace, name)));

@@ -1,28 +1,16 @@
-//! What the audit judges: existing Pods, workloads, claims and volumes, each kept parsed
-//! with the references that say which cluster changes can alter its verdict.
+//! What the audit judges: existing objects of every audited kind (the kinds table), each
+//! kept parsed with the references that say which cluster changes can alter its verdict.
+//! ReplicaSets and Jobs owned by a controller are skipped: their owner carries the same
+//! pod template.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::evaluate::{Object, ObjectError};
 use crate::inventory::{Labels, PodSpec, VolumeSource};
-
-/// The kinds the audit judges, with their API group/version. ReplicaSets and Jobs owned
-/// by a controller are skipped: their owner carries the same pod template.
-pub const AUDITED: &[(&str, &str)] = &[
-    ("Pod", "v1"),
-    ("PersistentVolumeClaim", "v1"),
-    ("PersistentVolume", "v1"),
-    ("Deployment", "apps/v1"),
-    ("StatefulSet", "apps/v1"),
-    ("DaemonSet", "apps/v1"),
-    ("ReplicaSet", "apps/v1"),
-    ("Job", "batch/v1"),
-    ("CronJob", "batch/v1"),
-    ("ReplicationController", "v1"),
-];
+use crate::kinds;
+use crate::object::{Object, ObjectError};
 
 /// Identifies an audited object. The namespace is empty for cluster-scoped kinds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,21 +83,21 @@ impl Subject {
     /// depends on is read from the parsed [`Object`], the same form evaluation reads.
     pub fn from_value(value: &Value) -> Result<Subject, SubjectError> {
         let kind = str_at(value, &["kind"]).unwrap_or_default();
-        let Some((_, default_version)) = AUDITED.iter().find(|(k, _)| *k == kind) else {
+        let api_version = str_at(value, &["apiVersion"]);
+        let Some(known) = kinds::of(api_version, kind).filter(|k| k.roles.audited) else {
             return Err(SubjectError::NotAudited(kind.to_string()));
         };
         let owned = value
             .pointer("/metadata/ownerReferences")
             .and_then(Value::as_array)
             .is_some_and(|refs| refs.iter().any(|r| r.get("controller").and_then(Value::as_bool) == Some(true)));
-        if owned && matches!(kind, "ReplicaSet" | "Job") {
+        if owned && known.owned_by_controller_skipped {
             return Err(SubjectError::Owned(kind.to_string()));
         }
         let object = Object::parse(value)?;
         let meta = object.meta();
         let name = non_empty(&meta.name).ok_or(SubjectError::Unnamed)?;
-        let namespace =
-            if object.namespaced() { non_empty(&meta.namespace).unwrap_or("default".into()) } else { String::new() };
+        let namespace = object.namespace_in(None).unwrap_or_default().to_string();
 
         let key = Key { kind: kind.to_string(), namespace, name };
         let mut label_sets: Vec<Labels> = meta.labels.iter().cloned().collect();
@@ -154,7 +142,7 @@ impl Subject {
         }
         Ok(Subject {
             key,
-            api_version: str_at(value, &["apiVersion"]).unwrap_or(default_version).to_string(),
+            api_version: api_version.map_or_else(|| known.api_version(), str::to_string),
             uid: str_at(value, &["metadata", "uid"]).unwrap_or_default().to_string(),
             label_sets,
             node,

@@ -41,7 +41,8 @@ impl Writer {
     /// A Warning Event on the object naming every violation (the first in full).
     pub async fn event(&self, subject: &Subject, finding: &Finding) -> kube::Result<()> {
         let key = &subject.key;
-        let namespace = if key.namespace.is_empty() { "default" } else { key.namespace.as_str() };
+        let namespace =
+            if key.namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { key.namespace.as_str() };
         let mut note = match finding.violations.as_slice() {
             [one] => one.message.clone(),
             [first, rest @ ..] => format!("{} (and {} more violations)", first.message, rest.len()),

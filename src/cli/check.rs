@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::evaluate::{Context, Decision, Location, Object, Verdict, Violation, evaluate};
+use crate::evaluate::{Caller, Context, Decision, Location, Object, Verdict, Violation, evaluate};
 use crate::files::{self, FileError};
 use crate::manifest::{self, Origin};
 use crate::policy::PolicySet;
@@ -43,17 +43,14 @@ pub struct Outcome {
 #[derive(Debug)]
 pub struct CheckReport {
     pub outcomes: Vec<Outcome>,
+    /// Objects of kinds sovereign does not judge, left alone: `Job.batch.volcano.sh x/y`.
+    pub not_judged: Vec<String>,
 }
 
 impl CheckReport {
     pub fn denied(&self) -> bool {
         self.outcomes.iter().any(|o| o.verdict == Verdict::Deny)
     }
-}
-
-/// Kinds that `check` judges; others in the manifests only join the inventory or are skipped.
-fn judged(object: &Object) -> bool {
-    !matches!(object, Object::Other { .. })
 }
 
 pub fn run_check(
@@ -77,18 +74,24 @@ pub(crate) fn evaluate_files(
     let docs = manifest::load(manifests)?;
     files::add_to_inventory(&mut inv, &docs)?;
 
-    let ctx = Context { locate, ..Context::default() };
+    let ctx = Context::of(if locate { Caller::Report } else { Caller::Check });
     let mut outcomes = Vec::new();
+    let mut not_judged = Vec::new();
     for doc in docs {
         let object = Object::parse(&doc.value)
             .map_err(|e| CheckError::Document { origin: doc.origin.clone(), message: e.to_string() })?;
-        if !judged(&object) {
+        if !object.judged() {
+            // Objects that only describe the cluster (Nodes, Namespaces, ...) joined the
+            // inventory above; anything else is a kind sovereign leaves alone.
+            if object.known_kind().is_none() {
+                not_judged.push(unjudged_name(&object, &doc.value));
+            }
             continue;
         }
         let decision = evaluate(&object, &ctx, &inv, &set);
         outcomes.push(outcome(&object, decision, doc.origin));
     }
-    Ok((CheckReport { outcomes }, set))
+    Ok((CheckReport { outcomes, not_judged }, set))
 }
 
 /// Compiles the policies; in CI an invalid policy is an input error, not something to skip.
@@ -110,12 +113,19 @@ pub(crate) fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckErro
     Ok(set)
 }
 
+/// `Job.batch.volcano.sh ns/name`: a kind sovereign does not judge, named with its group.
+fn unjudged_name(object: &Object, value: &serde_json::Value) -> String {
+    let api_version = value.get("apiVersion").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let group = crate::kinds::group_of(api_version);
+    let kind = if group.is_empty() { object.kind().to_string() } else { format!("{}.{group}", object.kind()) };
+    match object.namespace_in(None) {
+        Some(ns) => format!("{kind} {ns}/{}", object.display_name()),
+        None => format!("{kind} {}", object.display_name()),
+    }
+}
+
 pub(crate) fn outcome(object: &Object, decision: Decision, origin: Origin) -> Outcome {
-    let namespace = if object.namespaced() {
-        object.meta().namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into())
-    } else {
-        String::new()
-    };
+    let namespace = object.namespace_in(None).unwrap_or_default().to_string();
     Outcome {
         kind: object.kind().to_string(),
         namespace,

@@ -2,16 +2,15 @@
 //! inventory and every audited object, through the current kubeconfig context.
 
 use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::GroupVersionKind;
-use kube::discovery;
 use kube::{Client, Resource};
 use serde_json::Value;
 
 use super::check::{CheckReport, outcome};
-use crate::audit::subject::{AUDITED, Subject, SubjectError};
-use crate::audit::to_value;
-use crate::evaluate::{Context, evaluate};
+use crate::audit::subject::{Subject, SubjectError};
+use crate::audit::{served, to_value};
+use crate::evaluate::{Caller, Context, evaluate};
 use crate::inventory::Inventory;
+use crate::kinds::{self, Kind};
 use crate::manifest::Origin;
 use crate::policy::{PolicySet, SovereigntyPolicy};
 
@@ -27,16 +26,6 @@ pub enum LiveError {
         source: kube::Error,
     },
 }
-
-/// The kinds the inventory reads, as the API serves them.
-const INVENTORY: &[(&str, &str, &str)] = &[
-    ("", "v1", "Namespace"),
-    ("", "v1", "Node"),
-    ("", "v1", "PersistentVolume"),
-    ("", "v1", "PersistentVolumeClaim"),
-    ("storage.k8s.io", "v1", "StorageClass"),
-    ("", "v1", "Pod"),
-];
 
 /// Evaluates every audited object in the cluster, with `locate`. Policies come from
 /// `policies` when given, else from the cluster.
@@ -55,19 +44,19 @@ pub async fn evaluate_cluster(policies: Option<PolicySet>) -> Result<(CheckRepor
     };
 
     let mut inventory = Inventory::default();
-    for (group, version, kind) in INVENTORY {
-        for value in list(&client, group, version, kind).await? {
+    for known in kinds::with(|roles| roles.inventory) {
+        for value in list(&client, known).await? {
             if let Err(e) = inventory.add(&value) {
-                tracing::debug!(kind, error = %e, "left out of the inventory");
+                tracing::debug!(kind = known.kind, error = %e, "left out of the inventory");
             }
         }
     }
 
-    let ctx = Context { locate: true, ..Context::default() };
+    let ctx = Context::of(Caller::Report);
     let mut outcomes = Vec::new();
-    for (kind, api_version) in AUDITED {
-        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        for value in list(&client, group, version, kind).await? {
+    for known in kinds::with(|roles| roles.audited) {
+        let kind = known.kind;
+        for value in list(&client, known).await? {
             let subject = match Subject::from_value(&value) {
                 Ok(subject) => subject,
                 Err(SubjectError::Owned(_)) => continue,
@@ -82,14 +71,15 @@ pub async fn evaluate_cluster(policies: Option<PolicySet>) -> Result<(CheckRepor
             outcomes.push(outcome(&subject.object, decision, origin));
         }
     }
-    Ok((CheckReport { outcomes }, set))
+    Ok((CheckReport { outcomes, not_judged: Vec::new() }, set))
 }
 
-/// Every object of a kind, with apiVersion and kind set (list items come without them).
-/// A kind the server does not serve (CronJob batch/v1 before 1.21) is an empty list.
-async fn list(client: &Client, group: &str, version: &str, kind: &str) -> Result<Vec<Value>, LiveError> {
-    let gvk = GroupVersionKind::gvk(group, version, kind);
-    let Ok((resource, _)) = discovery::pinned_kind(client, &gvk).await else {
+/// Every object of a kind, with apiVersion and kind set (list items come without them),
+/// in the first of its versions the server serves. A kind the server does not serve is an
+/// empty list.
+async fn list(client: &Client, known: &Kind) -> Result<Vec<Value>, LiveError> {
+    let kind = known.kind;
+    let Some(resource) = served(client, known).await else {
         tracing::info!(kind, "not served by this API server; skipped");
         return Ok(Vec::new());
     };

@@ -36,5 +36,17 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
         report.outcomes.len()
     )
     .unwrap();
+    if !report.not_judged.is_empty() {
+        writeln!(
+            out,
+            "{} of a kind sovereign does not judge, left alone: {}",
+            match report.not_judged.len() {
+                1 => "1 object".to_string(),
+                n => format!("{n} objects"),
+            },
+            report.not_judged.join(", ")
+        )
+        .unwrap();
+    }
     out
 }

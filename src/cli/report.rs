@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::check::{CheckError, CheckReport, compile_policies, evaluate_files};
 use super::live::{LiveError, evaluate_cluster};
 use crate::catalog::{self, Resolution};
+use crate::evaluate::{Confinement, Verdict};
 use crate::policy::{CompiledPolicy, PolicySet};
 
 /// One place one data class of one object could be.
@@ -27,7 +28,10 @@ pub struct Row {
     pub region: String,
     pub country: String,
     pub jurisdiction: String,
+    /// Whether this place is permitted for the data class.
     pub permitted: bool,
+    /// The object's verdict as a whole (the same as `check` gives it).
+    pub verdict: Verdict,
     pub note: String,
 }
 
@@ -66,46 +70,33 @@ fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
     for outcome in report.outcomes {
         for location in outcome.locations {
             let policy = set.policies.iter().find(|p| p.name == location.policy);
-            let row = |region: String, country: String, jurisdiction: String, note: String| Row {
+            let row = |region: String, country: String, jurisdiction: String, permitted: bool| Row {
                 kind: outcome.kind.clone(),
                 namespace: outcome.namespace.clone(),
                 name: outcome.name.clone(),
                 data_class: location.data_class.clone(),
                 policy: location.policy.clone(),
-                holder: holder(&location.subject),
+                holder: location.holder.label(),
                 region,
                 country,
                 jurisdiction,
-                permitted: location.permitted,
-                note,
+                permitted,
+                verdict: outcome.verdict,
+                note: location.note().unwrap_or_default(),
             };
-            match &location.unconfined {
-                Some(why) => {
-                    let region = if why.starts_with("any region") { "any" } else { "unknown" };
-                    rows.push(row(region.into(), "-".into(), "-".into(), why.clone()));
-                }
-                None => {
-                    for region in &location.regions {
+            match &location.confinement {
+                Confinement::Within(regions) => {
+                    for region in regions {
                         let (country, jurisdiction) = place(region, policy, set);
-                        rows.push(row(region.clone(), country, jurisdiction, String::new()));
+                        rows.push(row(region.clone(), country, jurisdiction, location.permits(region)));
                     }
                 }
+                Confinement::Anywhere(_) => rows.push(row("any".into(), "-".into(), "-".into(), location.permitted)),
+                Confinement::Unknown(_) => rows.push(row("unknown".into(), "-".into(), "-".into(), location.permitted)),
             }
         }
     }
     rows
-}
-
-/// "it" reads oddly in a table: name the holder plainly.
-fn holder(subject: &str) -> String {
-    match subject {
-        "it" => "pod".into(),
-        "its pod template" => "pod template".into(),
-        "its storage" => "claim".into(),
-        "its data" => "volume".into(),
-        "the scheduler" => "binding".into(),
-        other => other.trim_start_matches("its ").to_string(),
-    }
 }
 
 /// The country of a region (through the policy's catalogs) and the jurisdictions of the
@@ -130,8 +121,9 @@ fn place(region: &str, policy: Option<&CompiledPolicy>, set: &PolicySet) -> (Str
 }
 
 pub fn text(rows: &[Row]) -> String {
-    let headers = ["OBJECT", "DATA CLASS", "POLICY", "HOLDER", "REGION", "COUNTRY", "JURISDICTION", "PERMITTED"];
-    let cells: Vec<[String; 8]> = rows
+    let headers =
+        ["OBJECT", "DATA CLASS", "POLICY", "HOLDER", "REGION", "COUNTRY", "JURISDICTION", "PERMITTED", "VERDICT"];
+    let cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
             let object = if r.namespace.is_empty() {
@@ -148,6 +140,7 @@ pub fn text(rows: &[Row]) -> String {
                 r.country.clone(),
                 r.jurisdiction.clone(),
                 if r.permitted { "yes".into() } else { "NO".into() },
+                r.verdict.as_str().to_uppercase(),
             ]
         })
         .collect();
@@ -176,10 +169,11 @@ pub fn csv(rows: &[Row]) -> String {
     fn field(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
     }
-    let mut out =
-        String::from("kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,note\r\n");
+    let mut out = String::from(
+        "kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note\r\n",
+    );
     for r in rows {
-        let values: [&str; 11] = [
+        let values: [&str; 12] = [
             &r.kind,
             &r.namespace,
             &r.name,
@@ -190,6 +184,7 @@ pub fn csv(rows: &[Row]) -> String {
             &r.country,
             &r.jurisdiction,
             if r.permitted { "yes" } else { "no" },
+            r.verdict.as_str(),
             &r.note,
         ];
         let line: Vec<String> = values.iter().map(|v| field(v)).collect();

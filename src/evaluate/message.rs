@@ -3,15 +3,170 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::classify::DATA_CLASS_LABEL;
+use super::decision::{Confinement, Holder, Location};
+use super::exposure::{Category, Exposure};
 use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels};
 use crate::catalog::{self, Resolution};
 use crate::inventory::Inventory;
+use crate::object::Object;
 use crate::policy::{ClassRule, CompiledPolicy, DEFAULT_REGION_LABEL};
 
 /// Longest admission warning kubectl should print.
 pub const SHORT_LIMIT: usize = 120;
 const LISTED_REGIONS: usize = 6;
 const LISTED_GAPS: usize = 3;
+
+/// `Pod gov-id/web` or `PersistentVolume pv-1`.
+pub(crate) fn who(object: &Object, namespace: Option<&str>) -> String {
+    let name = object.display_name();
+    match namespace {
+        Some(ns) => format!("{} {ns}/{name}", object.kind()),
+        None => format!("{} {name}", object.kind()),
+    }
+}
+
+/// What holds the data, as the subject of a sentence about the object.
+fn holder_phrase(holder: &Holder) -> String {
+    match holder {
+        Holder::Pod => "it".into(),
+        Holder::Template => "its pod template".into(),
+        Holder::ClaimVolume { volume, namespace, claim } => {
+            format!("its volume {volume:?} (PersistentVolumeClaim {namespace}/{claim})")
+        }
+        Holder::EphemeralVolume { volume } => format!("its ephemeral volume {volume:?}"),
+        Holder::NetworkVolume { volume, kind } => format!("its {kind} volume {volume:?}"),
+        Holder::ClaimTemplate { name } => format!("its volumeClaimTemplate {name:?}"),
+        Holder::Claim => "its storage".into(),
+        Holder::Volume => "its data".into(),
+        Holder::Binding { .. } => "the scheduler".into(),
+    }
+}
+
+impl Holder {
+    /// What holds the data, named plainly for a table row.
+    pub fn label(&self) -> String {
+        match self {
+            Holder::Pod => "pod".into(),
+            Holder::Template => "pod template".into(),
+            Holder::Claim => "claim".into(),
+            Holder::Volume => "volume".into(),
+            Holder::Binding { .. } => "binding".into(),
+            other => holder_phrase(other).trim_start_matches("its ").to_string(),
+        }
+    }
+}
+
+impl Location {
+    /// Why the holder is not confined to known regions, when it is not.
+    pub fn note(&self) -> Option<String> {
+        match &self.confinement {
+            Confinement::Within(_) => None,
+            Confinement::Anywhere(reason) => Some(format!("any region: {reason}")),
+            Confinement::Unknown(whats) => Some(whats.join("; ")),
+        }
+    }
+}
+
+/// How the exposure reaches its places, before the places: "may be scheduled to".
+fn verb(exposure: &Exposure) -> String {
+    match (&exposure.holder, &exposure.node) {
+        (Holder::Binding { node }, _) => format!("is binding its pod to node {node}, in"),
+        (Holder::Pod | Holder::Template, Some(node)) => format!("is placed on node {node}, in"),
+        (Holder::Pod | Holder::Template, None) => "may be scheduled to".into(),
+        _ if exposure.bound_volume.is_some() => "is stored in".into(),
+        (Holder::ClaimVolume { .. } | Holder::ClaimTemplate { .. } | Holder::Claim, _) => {
+            "may be provisioned in".into()
+        }
+        _ => "may be stored in".into(),
+    }
+}
+
+/// A label naming a class no policy defines: (warning, message).
+pub(crate) fn undefined_class(who: &str, name: &str) -> (String, String) {
+    (
+        shorten(format!("{who}: data class {name:?} is not defined by any SovereigntyPolicy")),
+        format!(
+            "{who}: data class {name:?} is not defined by any SovereigntyPolicy, so where it may reside is unknown. Fix: correct the {DATA_CLASS_LABEL} label, or define data class {name:?} in a policy"
+        ),
+    )
+}
+
+/// Classes whose allowed regions do not meet: (warning, message).
+pub(crate) fn no_common_region(who: &str, names: &[&str]) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    (
+        shorten(format!("{who}: data classes {} share no region", names.join(", "))),
+        format!(
+            "{who}: it holds data classes {} whose allowed regions have none in common, so it may not reside anywhere. Fix: split the data into separate workloads, or correct the {DATA_CLASS_LABEL} labels and classify rules",
+            names.join(", ")
+        ),
+    )
+}
+
+/// One exposure outside a class's regions: (warning, message), the message saying what,
+/// why, where the data may go and how to fix it.
+pub(crate) fn violation(
+    who: &str,
+    class: &ClassRule,
+    policy: &CompiledPolicy,
+    exposure: &Exposure,
+    suggested: &[String],
+) -> (String, String) {
+    let labels = RegionLabels { policy };
+    let fix = match (&exposure.reach, exposure.category) {
+        (Reach::Unknown(gaps), _) => {
+            let mut fixes: Vec<&str> = gaps.iter().map(|g| g.fix.as_str()).collect();
+            fixes.dedup();
+            fixes.truncate(3);
+            fixes.join("; ")
+        }
+        (_, Category::Placement) => match &exposure.node {
+            Some(node) => format!("move it off node {node}: {}", placement_fix(labels, suggested)),
+            None => placement_fix(labels, suggested),
+        },
+        (_, Category::Storage) => format!(
+            "use a StorageClass with volumeBindingMode: WaitForFirstConsumer, or allowedTopologies keeping {} in [{}]",
+            policy.region_label,
+            list(suggested.iter().map(String::as_str), 4)
+        ),
+        (_, Category::Network) => format!(
+            "keep the data on a PersistentVolumeClaim whose volume is pinned to [{}], or set spec.volumes.networkVolumes: Allow in policy {} if that server is known to be inside them",
+            list(suggested.iter().map(String::as_str), 4),
+            policy.name
+        ),
+        (_, Category::Fixed) if exposure.bound_volume.is_some() => format!(
+            "keep the data on a PersistentVolume in [{}]; PersistentVolume {} is not",
+            list(suggested.iter().map(String::as_str), 4),
+            exposure.bound_volume.as_deref().unwrap_or_default()
+        ),
+        (_, Category::Fixed) => format!(
+            "keep it in [{}]: for a pod, add nodeSelector {}: {}",
+            list(suggested.iter().map(String::as_str), 4),
+            labels.selector_label(),
+            suggested.first().map(String::as_str).unwrap_or("<allowed region>")
+        ),
+    };
+    let verb = verb(exposure);
+    let subject = holder_phrase(&exposure.holder);
+    let problem = reach_problem(&exposure.reach, &verb, &class.allowed, policy);
+    let brief = match &exposure.reach {
+        Reach::Within(_) => {
+            format!("{verb} {}", list(exposure.reach.outside(&class.allowed).unwrap_or_default(), 2))
+        }
+        Reach::Anywhere(_) => format!("{verb} any region"),
+        Reach::Unknown(gaps) => gaps.first().map(|g| g.what.clone()).unwrap_or_default(),
+    };
+    (
+        shorten(format!("{who}: {} must stay in {}; {subject} {brief}", class.name, allowed_brief(class))),
+        format!(
+            "{who}: data class {:?} (policy {}) may reside only in {}, but {subject} {problem}. Fix: {fix}",
+            class.name,
+            policy.name,
+            allowed_text(class)
+        ),
+    )
+}
 
 /// Where the data may reside, e.g. `jurisdiction ID (regions ap-southeast-3, asia-southeast2)`.
 pub(crate) fn allowed_text(class: &ClassRule) -> String {

@@ -38,7 +38,7 @@ impl From<ObjectMeta> for Meta {
 impl Meta {
     /// The namespace, `default` when unset.
     pub fn namespace_or_default(&self) -> &str {
-        self.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or("default")
+        self.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(crate::object::DEFAULT_NAMESPACE)
     }
 }
 

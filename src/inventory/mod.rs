@@ -16,6 +16,8 @@ pub use compact::{Claim, ClaimRef, Meta, NodeRequirement, NodeTerm, Pod, PodSpec
 pub use labels::{LabelSet, LabelValue, NodeLabels};
 pub use tracked::Tracked;
 
+use crate::kinds::{self, Reading};
+
 pub type Labels = BTreeMap<String, String>;
 
 /// The annotation that marks the cluster's default StorageClass.
@@ -58,33 +60,35 @@ impl Inventory {
     /// Objects are read straight into their compact forms.
     pub fn add(&mut self, object: &Value) -> Result<bool, InventoryError> {
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
-        match kind {
-            "Namespace" | "Node" => {
+        let api_version = object.get("apiVersion").and_then(Value::as_str);
+        let Some(known) = kinds::of(api_version, kind).filter(|k| k.roles.inventory) else { return Ok(false) };
+        match known.reading {
+            Reading::Metadata => {
                 let meta = parse::<wire::MetaOnly>(kind, object)?.metadata.unwrap_or_default();
                 let (name, labels) = (named(kind, meta.name)?, meta.labels.unwrap_or_default());
                 if kind == "Node" { self.insert_node(name, labels) } else { self.insert_namespace(name, labels) }
             }
-            "PersistentVolume" => {
+            Reading::Volume => {
                 let volume = Volume::from(parse::<wire::VolumeWire>(kind, object)?);
                 named(kind, volume.meta.name.clone())?;
                 self.insert_volume(volume);
             }
-            "PersistentVolumeClaim" => {
+            Reading::Claim => {
                 let claim = Claim::from(parse::<wire::ClaimWire>(kind, object)?);
                 named(kind, claim.meta.name.clone())?;
                 self.insert_claim(claim);
             }
-            "StorageClass" => {
+            Reading::StorageClass => {
                 let class = parse::<StorageClass>(kind, object)?;
                 named(kind, class.metadata.name.clone())?;
                 class.insert_into(self);
             }
-            "Pod" => {
+            Reading::Pod => {
                 let pod = Pod::from(parse::<wire::PodWire>(kind, object)?);
                 named(kind, pod.meta.name.clone())?;
                 self.insert_pod(pod);
             }
-            _ => return Ok(false),
+            Reading::Workload { .. } | Reading::Binding | Reading::Policy => return Ok(false),
         }
         Ok(true)
     }

@@ -26,7 +26,7 @@ pub trait Tracked: Sized {
     }
 
     fn namespace(&self) -> &str {
-        self.meta().namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or("default")
+        self.meta().namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(crate::object::DEFAULT_NAMESPACE)
     }
 }
 

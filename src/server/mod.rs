@@ -103,7 +103,7 @@ impl Server {
             }
             Source::Cluster => {
                 let client = kube::Client::try_default().await.map_err(|e| ServeError::NoCluster(e.to_string()))?;
-                for source in watch::SOURCES {
+                for source in watch::sources() {
                     readiness.register(source);
                 }
                 let mut state = State::new(PolicySet::default(), Inventory::default(), readiness);

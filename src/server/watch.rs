@@ -19,9 +19,11 @@ use crate::inventory::Tracked;
 use crate::policy::{PolicySet, SovereigntyPolicy};
 
 pub const POLICIES: &str = "SovereigntyPolicy";
-/// Every cache `/readyz` waits for in cluster mode.
-pub const SOURCES: [&str; 7] =
-    [POLICIES, "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "Pod"];
+
+/// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched.
+pub fn sources() -> impl Iterator<Item = &'static str> {
+    crate::kinds::with(|roles| roles.watched).map(|k| k.kind)
+}
 
 /// Starts every watcher; each runs until the process ends, retrying with backoff.
 pub fn start(client: Client, state: Arc<State>) {
@@ -208,7 +210,7 @@ mod tests {
 
     fn state() -> State {
         let readiness = Readiness::new(Duration::from_secs(30));
-        for source in SOURCES {
+        for source in sources() {
             readiness.register(source);
         }
         State::new(PolicySet::default(), Inventory::default(), readiness)
@@ -234,6 +236,24 @@ mod tests {
             }
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn the_watchers_started_are_the_kinds_the_table_marks_watched() {
+        let started = [
+            POLICIES,
+            <PartialObjectMeta<Namespace> as Tracked>::KIND,
+            <PartialObjectMeta<Node> as Tracked>::KIND,
+            <PersistentVolume as Tracked>::KIND,
+            <PersistentVolumeClaim as Tracked>::KIND,
+            <StorageClass as Tracked>::KIND,
+            <Pod as Tracked>::KIND,
+        ];
+        let mut started: Vec<&str> = started.to_vec();
+        started.sort();
+        let mut watched: Vec<&str> = sources().collect();
+        watched.sort();
+        assert_eq!(started, watched);
     }
 
     #[test]

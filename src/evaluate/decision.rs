@@ -1,0 +1,157 @@
+//! What evaluation takes besides the object (who asks, from where) and what it returns:
+//! the verdict, the violations, and, as data, where each data class could end up.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::policy::Enforcement;
+
+/// The outcome for one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Exempt,
+    Audit,
+    Warn,
+    Deny,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Exempt => "exempt",
+            Verdict::Audit => "audit",
+            Verdict::Warn => "warn",
+            Verdict::Deny => "deny",
+        }
+    }
+
+    /// Whether the request goes through.
+    pub fn allowed(self) -> bool {
+        self != Verdict::Deny
+    }
+}
+
+/// One way an object breaks one data class's rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    /// The policy that defines the data class ("" when no policy does).
+    pub policy: String,
+    pub data_class: String,
+    /// The full account: what, why, where it may go, how to fix it.
+    pub message: String,
+    /// At most [`super::SHORT_LIMIT`] characters, for admission warnings.
+    #[serde(skip)]
+    pub short: String,
+    #[serde(skip)]
+    pub enforcement: Enforcement,
+}
+
+/// What sovereign decided about one object, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// The object's data classes.
+    pub classes: Vec<String>,
+    pub violations: Vec<Violation>,
+    /// Policies whose exemptions let the request through unjudged.
+    pub exempted_by: Vec<String>,
+    /// Where each data class could end up, when the caller asks for it ([`Caller::Report`]).
+    pub locations: Vec<Location>,
+}
+
+/// What holds an object's data: the object itself, or one of its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// A Pod itself.
+    Pod,
+    /// A workload's pod template.
+    Template,
+    /// A pod's volume backed by a PersistentVolumeClaim.
+    ClaimVolume { volume: String, namespace: String, claim: String },
+    /// A pod's generic ephemeral volume.
+    EphemeralVolume { volume: String },
+    /// A pod's network volume (nfs, iscsi, ...), `kind` naming its type.
+    NetworkVolume { volume: String, kind: String },
+    /// A StatefulSet's `volumeClaimTemplates` entry.
+    ClaimTemplate { name: String },
+    /// A PersistentVolumeClaim's own storage.
+    Claim,
+    /// A PersistentVolume's data.
+    Volume,
+    /// The scheduler binding a pod to a node.
+    Binding { node: String },
+}
+
+/// Where a holder's data could be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confinement {
+    /// Only in these regions.
+    Within(Vec<String>),
+    /// In any region, for this reason.
+    Anywhere(String),
+    /// Not knowable: each thing sovereign would need and does not have.
+    Unknown(Vec<String>),
+}
+
+/// One place a data class of the object could be: for reports to auditors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    pub data_class: String,
+    pub policy: String,
+    pub holder: Holder,
+    pub confinement: Confinement,
+    /// The regions of a `Within` confinement that the data class does not allow (empty
+    /// when the policy tolerates them).
+    pub outside: Vec<String>,
+    /// Whether this holder's confinement is permitted as a whole.
+    pub permitted: bool,
+}
+
+impl Location {
+    /// Whether one region of the confinement is a permitted place.
+    pub fn permits(&self, region: &str) -> bool {
+        !self.outside.iter().any(|r| r == region)
+    }
+}
+
+/// Which adapter asks: each calls the same [`super::evaluate`], and the caller decides only
+/// what is reported besides the verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Caller {
+    #[default]
+    Admission,
+    Check,
+    /// `sovereign report`: also say where each data class could end up.
+    Report,
+    Audit,
+}
+
+/// Who is asking, from where and when, as far as the request says.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context<'a> {
+    pub caller: Caller,
+    /// The request's namespace; overrides the object's own (which may be empty on create).
+    pub namespace: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub groups: &'a [String],
+    /// A dry run is judged the same; the adapters leave out its side effects.
+    pub dry_run: bool,
+    /// The time the object is judged at (an input: the core reads no clock).
+    pub now: Option<SystemTime>,
+}
+
+impl Context<'_> {
+    pub fn of(caller: Caller) -> Self {
+        Context { caller, ..Context::default() }
+    }
+
+    /// Whether to report where each data class could end up.
+    pub fn locate(&self) -> bool {
+        self.caller == Caller::Report
+    }
+}

@@ -1,0 +1,300 @@
+//! The one table of kinds: what each kind sovereign knows is, and which roles it plays.
+//!
+//! Every adapter reads this table instead of keeping its own list: the object readers
+//! (how to read what a kind holds), the inventory (what evaluation keeps of it), the audit
+//! (which kinds it re-judges), the live report and the watchers (which kinds are listed and
+//! watched), and the tests that check the chart's webhook rules and ClusterRole. Kinds are
+//! matched by API group and kind, never by kind alone: a Volcano `Job`
+//! (`batch.volcano.sh`) is not a `batch` Job.
+//!
+//! Adding a kind is a row here and a file for its reading rule (docs/architecture.md).
+
+/// Whether objects of a kind live in a namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// Where a workload keeps its pod template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateAt {
+    /// `spec.template`
+    Spec,
+    /// `spec.jobTemplate.spec.template`
+    JobTemplate,
+}
+
+impl TemplateAt {
+    pub fn path(self) -> &'static str {
+        match self {
+            TemplateAt::Spec => "spec.template",
+            TemplateAt::JobTemplate => "spec.jobTemplate.spec.template",
+        }
+    }
+}
+
+/// How an object of a kind is read: which of its parts sovereign needs, in what shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// A Pod: its spec.
+    Pod,
+    /// A workload that stamps out pods from a template; `claim_templates` when it also
+    /// stamps out claims (StatefulSet `volumeClaimTemplates`).
+    Workload { template: TemplateAt, claim_templates: bool },
+    /// A PersistentVolumeClaim.
+    Claim,
+    /// A PersistentVolume.
+    Volume,
+    /// A pods/binding: the pod named by its metadata, the node by `target`.
+    Binding,
+    /// A SovereigntyPolicy, read whole.
+    Policy,
+    /// Only metadata matters (Namespaces, Nodes).
+    Metadata,
+    /// A StorageClass.
+    StorageClass,
+}
+
+/// What sovereign does with objects of a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    /// Judged when created or updated (admission, `check`).
+    pub judged: bool,
+    /// Kept in the inventory snapshot evaluation looks things up in.
+    pub inventory: bool,
+    /// Re-judged by the audit and listed by the live `report`.
+    pub audited: bool,
+    /// Watched in cluster mode (inventory or policy caches `/readyz` waits for).
+    pub watched: bool,
+}
+
+/// One row of the table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Kind {
+    /// The API group ("" for the core group).
+    pub group: &'static str,
+    /// The versions sovereign reads, preferred first.
+    pub versions: &'static [&'static str],
+    pub kind: &'static str,
+    /// The resource name in URLs, RBAC and webhook rules.
+    pub plural: &'static str,
+    pub scope: Scope,
+    pub reading: Reading,
+    pub roles: Roles,
+    /// The operations the validating webhook judges (empty for kinds it does not).
+    pub operations: &'static [&'static str],
+    /// Objects owned by a controller are left to their owner, which carries the same
+    /// template (ReplicaSets of a Deployment, Jobs of a CronJob).
+    pub owned_by_controller_skipped: bool,
+}
+
+impl Kind {
+    /// `apps/v1`, or `v1` for the core group, in the preferred version.
+    pub fn api_version(&self) -> String {
+        match self.group {
+            "" => self.versions[0].to_string(),
+            group => format!("{group}/{}", self.versions[0]),
+        }
+    }
+
+    pub fn namespaced(&self) -> bool {
+        self.scope == Scope::Namespaced
+    }
+}
+
+const fn roles(judged: bool, inventory: bool, audited: bool, watched: bool) -> Roles {
+    Roles { judged, inventory, audited, watched }
+}
+
+const CREATE: &[&str] = &["CREATE"];
+const CREATE_UPDATE: &[&str] = &["CREATE", "UPDATE"];
+const NONE: &[&str] = &[];
+
+/// Judged at admission and re-judged by the audit.
+const WORKLOAD: Roles = roles(true, false, true, false);
+
+const fn workload(group: &'static str, kind: &'static str, plural: &'static str, template: TemplateAt) -> Kind {
+    Kind {
+        group,
+        versions: &["v1"],
+        kind,
+        plural,
+        scope: Scope::Namespaced,
+        reading: Reading::Workload { template, claim_templates: false },
+        roles: WORKLOAD,
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    }
+}
+
+/// Every kind sovereign knows.
+pub static KINDS: &[Kind] = &[
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "Pod",
+        plural: "pods",
+        scope: Scope::Namespaced,
+        reading: Reading::Pod,
+        // In the inventory for bindings (pods not yet scheduled).
+        roles: roles(true, true, true, true),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    workload("apps", "Deployment", "deployments", TemplateAt::Spec),
+    Kind {
+        reading: Reading::Workload { template: TemplateAt::Spec, claim_templates: true },
+        ..workload("apps", "StatefulSet", "statefulsets", TemplateAt::Spec)
+    },
+    workload("apps", "DaemonSet", "daemonsets", TemplateAt::Spec),
+    Kind { owned_by_controller_skipped: true, ..workload("apps", "ReplicaSet", "replicasets", TemplateAt::Spec) },
+    Kind { owned_by_controller_skipped: true, ..workload("batch", "Job", "jobs", TemplateAt::Spec) },
+    // batch/v1beta1 is what API servers before 1.21 serve.
+    Kind { versions: &["v1", "v1beta1"], ..workload("batch", "CronJob", "cronjobs", TemplateAt::JobTemplate) },
+    workload("", "ReplicationController", "replicationcontrollers", TemplateAt::Spec),
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "PersistentVolumeClaim",
+        plural: "persistentvolumeclaims",
+        scope: Scope::Namespaced,
+        reading: Reading::Claim,
+        roles: roles(true, true, true, true),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "PersistentVolume",
+        plural: "persistentvolumes",
+        scope: Scope::Cluster,
+        reading: Reading::Volume,
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "Binding",
+        plural: "pods/binding",
+        scope: Scope::Namespaced,
+        reading: Reading::Binding,
+        roles: roles(true, false, false, false),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "sovereignty.io",
+        versions: &["v1alpha1"],
+        kind: "SovereigntyPolicy",
+        plural: "sovereigntypolicies",
+        scope: Scope::Cluster,
+        reading: Reading::Policy,
+        roles: roles(true, false, false, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "Namespace",
+        plural: "namespaces",
+        scope: Scope::Cluster,
+        reading: Reading::Metadata,
+        roles: roles(false, true, false, true),
+        operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "",
+        versions: &["v1"],
+        kind: "Node",
+        plural: "nodes",
+        scope: Scope::Cluster,
+        reading: Reading::Metadata,
+        roles: roles(false, true, false, true),
+        operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "storage.k8s.io",
+        versions: &["v1"],
+        kind: "StorageClass",
+        plural: "storageclasses",
+        scope: Scope::Cluster,
+        reading: Reading::StorageClass,
+        roles: roles(false, true, false, true),
+        operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+];
+
+/// The group of an `apiVersion`: `apps/v1` → `apps`, `v1` → "" (core).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.split_once('/').map_or("", |(group, _)| group)
+}
+
+/// The kind with this group and kind name.
+pub fn find(group: &str, kind: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.kind == kind && k.group == group)
+}
+
+/// The kind of an object from its `apiVersion` and `kind`. Without an `apiVersion` (a
+/// hand-written manifest, an admission object that omits it), the kind name decides only
+/// when exactly one known kind has it.
+pub fn of(api_version: Option<&str>, kind: &str) -> Option<&'static Kind> {
+    match api_version.filter(|v| !v.is_empty()) {
+        Some(api_version) => find(group_of(api_version), kind),
+        None => {
+            let mut named = KINDS.iter().filter(|k| k.kind == kind);
+            let first = named.next()?;
+            named.next().is_none().then_some(first)
+        }
+    }
+}
+
+/// The kinds with a role.
+pub fn with(role: impl Fn(&Roles) -> bool) -> impl Iterator<Item = &'static Kind> {
+    KINDS.iter().filter(move |k| role(&k.roles))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn kinds_are_matched_by_group_and_kind() {
+        assert_eq!(of(Some("batch/v1"), "Job").map(|k| k.plural), Some("jobs"));
+        assert_eq!(of(Some("batch.volcano.sh/v1alpha1"), "Job"), None, "a Volcano Job is not a batch Job");
+        assert_eq!(of(Some("v1"), "Pod").map(|k| k.reading), Some(Reading::Pod));
+        assert_eq!(of(Some("example.org/v1"), "Pod"), None);
+        assert_eq!(of(None, "Deployment").map(|k| k.group), Some("apps"), "one known kind of that name");
+        assert_eq!(of(Some("batch/v1beta1"), "CronJob").map(|k| k.kind), Some("CronJob"));
+    }
+
+    #[test]
+    fn every_row_is_unique_and_well_formed() {
+        let mut seen = BTreeSet::new();
+        for kind in KINDS {
+            assert!(seen.insert((kind.group, kind.kind)), "{} {} twice", kind.group, kind.kind);
+            assert!(!kind.versions.is_empty(), "{} has no version", kind.kind);
+            assert_eq!(kind.plural, kind.plural.to_lowercase());
+            let audited_or_inventory = kind.roles.audited || kind.roles.inventory;
+            assert!(kind.roles.judged || audited_or_inventory, "{} plays no role", kind.kind);
+            assert_eq!(kind.roles.judged, !kind.operations.is_empty(), "{} judged on no operation", kind.kind);
+        }
+    }
+
+    #[test]
+    fn api_versions_put_the_group_first() {
+        assert_eq!(find("apps", "Deployment").unwrap().api_version(), "apps/v1");
+        assert_eq!(find("", "Pod").unwrap().api_version(), "v1");
+        assert_eq!(group_of("storage.k8s.io/v1"), "storage.k8s.io");
+        assert_eq!(group_of("v1"), "");
+    }
+}

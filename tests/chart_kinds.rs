@@ -1,0 +1,98 @@
+//! The chart's webhook rules and ClusterRole agree with the kinds table: every kind the
+//! table judges is sent to the webhook on the operations it is judged on, nothing else is
+//! sent, and the server may read every kind it watches, keeps or audits.
+
+use std::collections::BTreeMap;
+
+use sovereign::kinds::{self, KINDS};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// One rule of a webhook or a ClusterRole: each key's inline list (`key: ["a", "b"]`).
+type Rule = BTreeMap<String, Vec<String>>;
+
+fn inline_list(text: &str) -> Option<Vec<String>> {
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    // `[""]` is the core group: an empty string, unlike `[]`.
+    Some(inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.trim_matches('"').to_string()).collect())
+}
+
+/// The rules under every `rules:` key of a template: list items whose keys hold inline
+/// lists. Template directives (`{{ ... }}`) are skipped, so conditional rules count too.
+fn rules(template: &str) -> Vec<Rule> {
+    let path = format!("{ROOT}/charts/sovereign/templates/{template}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out: Vec<Rule> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("{{") || trimmed.starts_with('#') {
+            continue;
+        }
+        let (starts_item, body) = match trimmed.strip_prefix("- ") {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let Some((key, value)) = body.split_once(':') else { continue };
+        let Some(list) = inline_list(value) else { continue };
+        if starts_item || out.is_empty() {
+            out.push(Rule::new());
+        }
+        out.last_mut().unwrap().insert(key.trim().to_string(), list);
+    }
+    out
+}
+
+fn has(rule: &Rule, key: &str, value: &str) -> bool {
+    rule.get(key).is_some_and(|values| values.iter().any(|v| v == value))
+}
+
+#[test]
+fn every_judged_kind_is_sent_to_the_webhook_on_its_operations() {
+    let webhook = rules("validatingwebhookconfiguration.yaml");
+    for kind in kinds::with(|roles| roles.judged) {
+        let rule = webhook
+            .iter()
+            .find(|r| has(r, "apiGroups", kind.group) && has(r, "resources", kind.plural))
+            .unwrap_or_else(|| panic!("no webhook rule sends {} ({}/{})", kind.kind, kind.group, kind.plural));
+        for version in kind.versions {
+            assert!(has(rule, "apiVersions", version), "{} {version} is not sent", kind.kind);
+        }
+        for operation in kind.operations {
+            assert!(has(rule, "operations", operation), "{} {operation} is not sent", kind.kind);
+        }
+    }
+}
+
+#[test]
+fn the_webhook_is_sent_no_kind_the_table_does_not_judge() {
+    for rule in rules("validatingwebhookconfiguration.yaml") {
+        let (Some(groups), Some(resources)) = (rule.get("apiGroups"), rule.get("resources")) else { continue };
+        for group in groups {
+            for resource in resources {
+                let judged = KINDS.iter().any(|k| k.group == group && k.plural == resource && k.roles.judged);
+                assert!(judged, "the webhook is sent {group}/{resource}, which no row of the kinds table judges");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_cluster_role_lets_the_server_read_every_kind_it_watches_keeps_or_audits() {
+    let role = rules("clusterrole.yaml");
+    for kind in KINDS.iter().filter(|k| k.roles.watched || k.roles.inventory || k.roles.audited) {
+        let rule = role
+            .iter()
+            .find(|r| has(r, "apiGroups", kind.group) && has(r, "resources", kind.plural))
+            .unwrap_or_else(|| panic!("the ClusterRole does not let the server read {}", kind.kind));
+        for verb in ["list", "watch"] {
+            assert!(has(rule, "verbs", verb), "the ClusterRole does not let the server {verb} {}", kind.kind);
+        }
+    }
+}
+
+#[test]
+fn the_rule_reader_reads_what_it_should() {
+    let webhook = rules("validatingwebhookconfiguration.yaml");
+    assert!(webhook.len() >= 8, "{webhook:?}");
+    assert!(webhook.iter().any(|r| has(r, "resources", "pods/binding")));
+}
