@@ -17,3 +17,4 @@ pub mod object;
 pub mod policy;
 pub mod read;
 pub mod server;
+pub mod state;

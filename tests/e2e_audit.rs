@@ -315,11 +315,11 @@ fn report_reads_the_live_cluster() {
     };
     let csv = run("csv");
     assert!(
-        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,"),
+        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,deny,"),
         "{csv}"
     );
     let text = run("text");
-    assert!(text.lines().any(|l| l.starts_with("Pod audit-report/stray") && l.ends_with("NO")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("Pod audit-report/stray") && l.ends_with("NO         DENY")), "{text}");
 
     delete_pod("audit-report", "stray");
     kubectl(&["delete", "sovpol", "audit-report"]).success();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::evaluate::{Caller, Context, Decision, Object, Verdict, evaluate};
 use crate::inventory::Tracked;
 use crate::read::{Incoming, OnePass, TextField, TypeOf};
-use crate::server::state::State;
+use crate::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::review::answer;
-use crate::server::state::State;
+use crate::state::State;
 
 /// Bounds on one request.
 #[derive(Clone, Copy, Debug)]

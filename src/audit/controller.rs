@@ -14,7 +14,7 @@ use super::lease::{self, Leadership};
 use super::writer::Writer;
 use super::{AuditConfig, Change, Notifier};
 use crate::policy::PolicySet;
-use crate::server::state::State;
+use crate::state::State;
 
 /// Events written per pass; the rest follow a moment later, so a policy that lands on
 /// thousands of objects does not flood the API server.

@@ -1,8 +1,6 @@
 //! `sovereign serve`: the webhook over HTTPS, metrics over HTTP, fed by files or watchers.
 
-pub mod metrics;
 mod standalone;
-pub mod state;
 pub mod telemetry;
 pub mod tls;
 pub mod watch;
@@ -21,7 +19,6 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use self::state::{Readiness, State};
 use self::tls::{CertFiles, Reloading, TlsError};
 use crate::admission::{Limits, metrics_router, router};
 use crate::audit::controller::Running;
@@ -29,6 +26,7 @@ use crate::audit::{AuditConfig, Notifier};
 use crate::files::FileError;
 use crate::inventory::Inventory;
 use crate::policy::PolicySet;
+use crate::state::{Readiness, State};
 
 /// Where policies and inventory come from.
 #[derive(Clone, Debug)]
@@ -109,9 +107,8 @@ impl Server {
                 let mut state = State::new(PolicySet::default(), Inventory::default(), readiness);
                 state.pods = Some(Arc::new(watch::LivePods(client.clone())));
                 let channel = config.audit.as_ref().map(|_| Notifier::channel());
-                state.audit = channel.as_ref().map(|(notifier, _)| notifier.clone());
                 let state = Arc::new(state);
-                watch::start(client.clone(), state.clone());
+                watch::start(client.clone(), state.clone(), channel.as_ref().map(|(notifier, _)| notifier.clone()));
                 if let (Some(audit), Some((notifier, changes))) = (config.audit.clone(), channel) {
                     tracing::info!(lease = %audit.lease.name, namespace = %audit.lease.namespace, identity = %audit.lease.identity, interval = ?audit.interval, "audit enabled");
                     running = Some(crate::audit::start(client, state.clone(), audit, notifier, changes));

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::state::State;
 use crate::files::{self, FileError};
 use crate::inventory::Inventory;
 use crate::policy::PolicySet;
+use crate::state::State;
 
 /// Reads the files once.
 pub fn load(policies: &[PathBuf], inventory: &[PathBuf]) -> Result<(PolicySet, Inventory), FileError> {

@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
-use super::state::State;
+use crate::state::State;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {

@@ -13,10 +13,10 @@ use kube::{Api, Client};
 
 use serde::Serialize;
 
-use super::state::{PodSource, State};
-use crate::audit::{Change, Touched};
+use crate::audit::{Change, Notifier, Touched};
 use crate::inventory::Tracked;
 use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::state::{PodSource, State};
 
 pub const POLICIES: &str = "SovereigntyPolicy";
 
@@ -25,20 +25,22 @@ pub fn sources() -> impl Iterator<Item = &'static str> {
     crate::kinds::with(|roles| roles.watched).map(|k| k.kind)
 }
 
-/// Starts every watcher; each runs until the process ends, retrying with backoff.
-pub fn start(client: Client, state: Arc<State>) {
+/// Starts every watcher; each runs until the process ends, retrying with backoff. With
+/// `audit`, each also tells the audit what changed once the inventory has taken it.
+pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     let config = watcher::Config::default;
-    spawn_inventory(state.clone(), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
-    spawn_inventory(state.clone(), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
-    spawn_inventory(state.clone(), watcher(Api::<PersistentVolume>::all(client.clone()), config()));
-    spawn_inventory(state.clone(), watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config()));
-    spawn_inventory(state.clone(), watcher(Api::<StorageClass>::all(client.clone()), config()));
+    let to = |state: &Arc<State>| (state.clone(), audit.clone());
+    spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
+    spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
+    spawn_inventory(to(&state), watcher(Api::<PersistentVolume>::all(client.clone()), config()));
+    spawn_inventory(to(&state), watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config()));
+    spawn_inventory(to(&state), watcher(Api::<StorageClass>::all(client.clone()), config()));
     // Bindings only concern pods not yet scheduled.
-    spawn_inventory(state.clone(), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
+    spawn_inventory(to(&state), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
     let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(policies);
-        let mut store = PolicyStore::default();
+        let mut store = PolicyStore { audit, ..PolicyStore::default() };
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
@@ -51,7 +53,7 @@ pub fn start(client: Client, state: Arc<State>) {
     });
 }
 
-fn spawn_inventory<K, S>(state: Arc<State>, stream: S)
+fn spawn_inventory<K, S>((state, audit): (Arc<State>, Option<Notifier>), stream: S)
 where
     K: Tracked + Serialize + Send + 'static,
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
@@ -63,9 +65,9 @@ where
             match item {
                 Ok(event) => {
                     state.readiness.healthy(K::KIND);
-                    let change = state.audit.as_ref().and_then(|_| audit_change(&event));
+                    let change = audit.as_ref().and_then(|_| audit_change(&event));
                     apply(&state, &mut buffer, event);
-                    if let (Some(audit), Some(change)) = (&state.audit, change) {
+                    if let (Some(audit), Some(change)) = (&audit, change) {
                         audit.send(change);
                     }
                 }
@@ -136,6 +138,8 @@ pub struct PolicyStore {
     policies: BTreeMap<String, SovereigntyPolicy>,
     listing: Option<BTreeMap<String, SovereigntyPolicy>>,
     synced: bool,
+    /// Where to tell the audit about policy changes, when it runs.
+    audit: Option<Notifier>,
 }
 
 impl PolicyStore {
@@ -151,7 +155,7 @@ impl PolicyStore {
                 self.synced = true;
                 self.publish(state);
                 state.readiness.synced(POLICIES);
-                if let Some(audit) = &state.audit {
+                if let Some(audit) = &self.audit {
                     audit.send(Change::PoliciesRelisted(self.policies.values().cloned().collect()));
                 }
             }
@@ -163,18 +167,18 @@ impl PolicyStore {
                 if !same {
                     self.publish(state);
                 }
-                self.tell_audit(state, old, Some(p));
+                self.tell_audit(old, Some(p));
             }
             watcher::Event::Delete(p) => {
                 let old = self.policies.remove(&name(&p));
                 self.publish(state);
-                self.tell_audit(state, old, None);
+                self.tell_audit(old, None);
             }
         }
     }
 
-    fn tell_audit(&self, state: &State, old: Option<SovereigntyPolicy>, new: Option<SovereigntyPolicy>) {
-        if let (Some(audit), true) = (&state.audit, self.synced) {
+    fn tell_audit(&self, old: Option<SovereigntyPolicy>, new: Option<SovereigntyPolicy>) {
+        if let (Some(audit), true) = (&self.audit, self.synced) {
             audit.send(Change::Policy { old: old.map(Box::new), new: new.map(Box::new) });
         }
     }
@@ -206,7 +210,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::Inventory;
-    use crate::server::state::Readiness;
+    use crate::state::Readiness;
 
     fn state() -> State {
         let readiness = Readiness::new(Duration::from_secs(30));

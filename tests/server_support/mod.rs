@@ -13,9 +13,9 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
 use sovereign::admission::Limits;
-use sovereign::server::state::State;
 use sovereign::server::tls::CertFiles;
 use sovereign::server::{ServeConfig, Server, Source};
+use sovereign::state::State;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;

@@ -1,5 +1,8 @@
-//! What the server shares between requests: the compiled policies (swapped atomically),
-//! the inventory (updated in place by watchers or file reloads), readiness and metrics.
+//! What the adapters share, below all of them: the compiled policies (swapped atomically),
+//! the inventory (updated in place by watchers or file reloads), readiness, metrics and the
+//! live pod source. Admission, the audit and the server import it; it imports none of them.
+
+pub mod metrics;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -7,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::metrics::Metrics;
-use crate::audit::Notifier;
+use self::metrics::Metrics;
 use crate::inventory::Inventory;
 use crate::policy::PolicySet;
 
@@ -28,8 +30,6 @@ pub struct State {
     pub metrics: Metrics,
     pub readiness: Readiness,
     pub pods: Option<Arc<dyn PodSource>>,
-    /// Where watchers tell the audit what changed (cluster mode with the audit on).
-    pub audit: Option<Notifier>,
 }
 
 impl State {
@@ -40,7 +40,6 @@ impl State {
             metrics: Metrics::default(),
             readiness,
             pods: None,
-            audit: None,
         }
     }
 
