@@ -524,8 +524,10 @@ impl<'a> Judge<'a> {
                 fixes.join("; ")
             }
             (_, Category::Placement) => match &exposure.node {
-                Some(node) => format!("move it off node {node}: {}", placement_fix(labels, &suggested)),
-                None => placement_fix(labels, &suggested),
+                Some(node) => {
+                    format!("move it off node {node}: {}", placement_fix(labels, class, &exposure.reach, &suggested))
+                }
+                None => placement_fix(labels, class, &exposure.reach, &suggested),
             },
             (_, Category::Storage) => format!(
                 "use a StorageClass with volumeBindingMode: WaitForFirstConsumer, or allowedTopologies keeping {} in [{}]",
