@@ -309,7 +309,11 @@ fn name_meaning(name: &str, providers: &[Provider], format: ReportFormat) -> Reg
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let scope = if providers.is_empty() { "without providers".to_string() } else { providers_clause(providers) };
+    let scope = if providers.is_empty() {
+        "without providers".to_string()
+    } else {
+        format!("with providers: [{}]", providers.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "))
+    };
     let mut summary = match &resolution {
         Resolution::Unknown if !multi.is_empty() => format!(
             "{name} is a multi-region location: it is inside a jurisdiction only when every country it may use is ({}).",
@@ -325,8 +329,10 @@ fn name_meaning(name: &str, providers: &[Provider], format: ReportFormat) -> Reg
         ),
         Resolution::Country(c) => {
             let clouds: Vec<&str> = catalog::meanings(name, providers).iter().map(|(p, _)| p.as_str()).collect();
+            let whole =
+                if catalog::zones_abroad(name, providers).is_empty() { "" } else { " (its zones in that country)" };
             format!(
-                "{name} is in {c} on every cloud that knows it ({}): not ambiguous {scope}; countries: [{c}] includes it.",
+                "{name} is in {c} on every cloud that knows it ({}): not ambiguous {scope}; countries: [{c}] includes it{whole}.",
                 clouds.join(", ")
             )
         }
