@@ -22,7 +22,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
 use sovereign::admission::review::answer;
 use sovereign::evaluate::{Object, evaluate};
-use sovereign::server::state::{Readiness, State};
+use sovereign::state::{Readiness, State};
 
 use support::engines::{Cel, Rego, RequestInfo, inventory, policy_set, sovereign_allowed};
 use support::fixtures::{Fixture, Kind, POLICY_COUNTS, SEED, Scale, World};

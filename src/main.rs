@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sovereign::cli::{Cli, Command, Format, ReportFormat, crd_yaml, output, report, run_check, run_serve};
+use sovereign::cli::{Cli, Command, Format, ReportFormat, crd_yaml, output, report, run_check, run_regions, run_serve};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,6 +31,16 @@ fn main() -> ExitCode {
                 };
                 let _ = std::io::stdout().write_all(text.as_bytes());
                 ExitCode::SUCCESS
+            }
+        },
+        Command::Regions(args) => match run_regions(&args) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Ok(out) => {
+                let _ = std::io::stdout().write_all(out.text.as_bytes());
+                if out.found { ExitCode::SUCCESS } else { ExitCode::from(1) }
             }
         },
         Command::Check(args) => {

@@ -17,7 +17,7 @@ metadata: {{ name: eu-gdpr }}
 spec:
   providers: [aws, gcp]
   jurisdictions:
-    - {{ name: EU, countries: [DE, FR, IE, BE, NL] }}
+    - {{ name: EU, countries: [DE, FR, IE, BE, NL, PL] }}
   dataClasses:
     - {{ name: eu-pii, allowedJurisdictions: [EU], allowedRegions: [{extra_regions}] }}
 "#

@@ -191,7 +191,7 @@ fn jurisdiction_without_countries_or_regions_is_rejected() {
   dataClasses:
     - { name: citizen-pii, allowedJurisdictions: [ID] }
 "#,
-        &["\"ID\"", "at least one country or region"],
+        &["\"ID\"", "at least one country, preset or region"],
     );
 }
 
@@ -207,16 +207,64 @@ fn country_given_by_name_is_rejected_as_malformed() {
     );
 }
 
+// SPEC §11: country codes in jurisdictions are compared without regard to case (this test
+// used to reject `id`).
 #[test]
-fn lowercase_country_code_is_rejected_as_malformed() {
-    assert_rejected_saying(
+fn lowercase_country_code_is_accepted() {
+    let set = PolicySet::compile(&[policy(&policy_yaml(
+        "lower",
         r#"  jurisdictions:
-    - { name: ID, countries: [id], regions: [onprem-jakarta] }
+    - { name: ID, countries: [id] }
   dataClasses:
     - { name: citizen-pii, allowedJurisdictions: [ID] }
 "#,
-        &["\"id\"", "ISO 3166-1 alpha-2"],
+    ))]);
+    assert!(set.rejected.is_empty(), "{:?}", set.rejected);
+    assert!(set.policies[0].jurisdictions[0].1.contains("asia-southeast2"));
+}
+
+#[test]
+fn a_code_iso_does_not_assign_is_rejected_with_a_hint() {
+    assert_rejected_saying(
+        r#"  jurisdictions:
+    - { name: UK, countries: [UK] }
+  dataClasses:
+    - { name: uk-pii, allowedJurisdictions: [UK] }
+"#,
+        &["\"UK\"", "ISO 3166-1 alpha-2", "the United Kingdom is GB"],
     );
+}
+
+#[test]
+fn a_jurisdiction_given_by_preset_alone_is_valid() {
+    let set = PolicySet::compile(&[policy(&policy_yaml(
+        "eu",
+        r#"  providers: [aws]
+  jurisdictions:
+    - { name: EU, presets: [EU] }
+  dataClasses:
+    - { name: eu-pii, allowedJurisdictions: [EU] }
+"#,
+    ))]);
+    assert!(set.rejected.is_empty(), "{:?}", set.rejected);
+    let eu = &set.policies[0].jurisdictions[0].1;
+    assert!(eu.contains("eu-central-1") && eu.contains("eu-west-3") && eu.contains("eusc-de-east-1"));
+    assert!(!eu.contains("eu-west-2"), "London is not in the EU");
+}
+
+#[test]
+fn an_unknown_preset_is_not_a_valid_policy() {
+    let yaml = policy_yaml(
+        "bad",
+        r#"  jurisdictions:
+    - { name: EU, presets: [EUROPE] }
+  dataClasses:
+    - { name: eu-pii, allowedJurisdictions: [EU] }
+"#,
+    );
+    let value = docs(&yaml).remove(0);
+    let err = serde_json::from_value::<sovereign::policy::SovereigntyPolicy>(value).unwrap_err();
+    assert!(err.to_string().contains("EUROPE"), "{err}");
 }
 
 #[test]

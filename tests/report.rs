@@ -74,7 +74,8 @@ fn text_is_an_aligned_table_with_a_summary() {
     for column in ["OBJECT", "DATA CLASS", "POLICY", "HOLDER", "REGION", "COUNTRY", "JURISDICTION", "PERMITTED"] {
         assert!(header.contains(column), "{header}");
     }
-    assert!(text.contains("17 placements, 6 not permitted"), "{text}");
+    // Pods pinned to eu-central-1 may also run in its Warsaw Local Zone (PL): one more row each.
+    assert!(text.contains("19 placements, 6 not permitted"), "{text}");
 }
 
 #[test]

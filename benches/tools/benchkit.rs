@@ -172,7 +172,7 @@ fn profile(kind: &str, n: usize, iterations: usize, only: &str, stage: &str) -> 
             parsed.len()
         }
         "answer" => {
-            use sovereign::server::state::{Readiness, State};
+            use sovereign::state::{Readiness, State};
             let state = State::new(set, inv, Readiness::new(Duration::from_secs(30)));
             profile_loop(iterations, || {
                 for f in &fixtures {

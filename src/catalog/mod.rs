@@ -1,24 +1,31 @@
-//! The built-in catalog of public cloud regions and the country each one is in.
+//! The built-in catalog of public cloud regions: the country and city of each, the zones
+//! that lie in another country than their region, multi-region locations and country
+//! presets. The facts live in `data/` (one TSV per provider, each row with its source);
+//! `docs/catalog.md` says how they are kept.
 //!
 //! Region names are not unique across clouds (`ap-southeast-3` is Jakarta on AWS,
 //! Singapore on Huawei Cloud and Kuala Lumpur on Alibaba Cloud), so every table belongs
 //! to one provider, and a name only resolves to a country when every catalog consulted
-//! agrees on it.
+//! agrees on it. Some regions hold zones abroad (AWS Local Zones, IBM Cloud classic data
+//! centres); such a zone's country counts for the nodes in it, and a region that spans
+//! countries is inside a jurisdiction only for the zones that are.
 
-mod alibaba;
-mod aws;
-mod azure;
-mod gcp;
-mod huawei;
-mod ibm;
-mod oracle;
-mod tencent;
+pub mod iso;
+mod multiregion;
+mod presets;
+mod table;
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use multiregion::{MultiRegion, location_within, multi_region, multi_regions};
+pub use presets::{Preset, PresetName, presets};
+pub use table::{Region, Zone};
+
+use table::{REGIONS, ZONE_INDEX, ZONES};
 
 /// A cloud whose public regions the catalog knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -32,10 +39,24 @@ pub enum Provider {
     Ibm,
     Huawei,
     Tencent,
+    /// OVHcloud.
+    Ovh,
+    Scaleway,
+    Stackit,
+    Ionos,
+    /// Open Telekom Cloud.
+    Otc,
+    Hetzner,
+    Digitalocean,
+    /// Akamai Cloud (Linode).
+    Linode,
+    Vultr,
+    Exoscale,
+    Upcloud,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 8] = [
+    pub const ALL: [Provider; 19] = [
         Provider::Aws,
         Provider::Gcp,
         Provider::Azure,
@@ -44,6 +65,17 @@ impl Provider {
         Provider::Ibm,
         Provider::Huawei,
         Provider::Tencent,
+        Provider::Ovh,
+        Provider::Scaleway,
+        Provider::Stackit,
+        Provider::Ionos,
+        Provider::Otc,
+        Provider::Hetzner,
+        Provider::Digitalocean,
+        Provider::Linode,
+        Provider::Vultr,
+        Provider::Exoscale,
+        Provider::Upcloud,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,27 +88,54 @@ impl Provider {
             Provider::Ibm => "ibm",
             Provider::Huawei => "huawei",
             Provider::Tencent => "tencent",
+            Provider::Ovh => "ovh",
+            Provider::Scaleway => "scaleway",
+            Provider::Stackit => "stackit",
+            Provider::Ionos => "ionos",
+            Provider::Otc => "otc",
+            Provider::Hetzner => "hetzner",
+            Provider::Digitalocean => "digitalocean",
+            Provider::Linode => "linode",
+            Provider::Vultr => "vultr",
+            Provider::Exoscale => "exoscale",
+            Provider::Upcloud => "upcloud",
         }
     }
 
-    /// `(region, country)` pairs of this provider's public regions.
-    pub fn regions(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Provider::Aws => aws::REGIONS,
-            Provider::Gcp => gcp::REGIONS,
-            Provider::Azure => azure::REGIONS,
-            Provider::Alibaba => alibaba::REGIONS,
-            Provider::Oracle => oracle::REGIONS,
-            Provider::Ibm => ibm::REGIONS,
-            Provider::Huawei => huawei::REGIONS,
-            Provider::Tencent => tencent::REGIONS,
-        }
+    /// The provider with this key (`aws`, `otc`, ...), without regard to case.
+    pub fn parse(key: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(key.trim()))
     }
 
-    /// The country of `region` in this provider's catalog (tables are sorted; a test keeps them so).
-    pub fn country_of(self, region: &str) -> Option<&'static str> {
+    fn index(self) -> usize {
+        Provider::ALL.iter().position(|p| *p == self).expect("ALL lists every provider")
+    }
+
+    /// This provider's public regions, sorted by name (a test keeps them so).
+    pub fn regions(self) -> &'static [Region] {
+        &REGIONS[self.index()]
+    }
+
+    /// The region called `name` in this provider's catalog.
+    pub fn region(self, name: &str) -> Option<&'static Region> {
         let table = self.regions();
-        table.binary_search_by(|(name, _)| (*name).cmp(region)).ok().map(|i| table[i].1)
+        table.binary_search_by(|r| r.name.cmp(name)).ok().map(|i| &table[i])
+    }
+
+    /// The country of `region` in this provider's catalog.
+    pub fn country_of(self, region: &str) -> Option<&'static str> {
+        self.region(region).map(|r| r.country)
+    }
+
+    /// The catalogued zones of `region` on this provider.
+    pub fn zones_of(self, region: &str) -> impl Iterator<Item = &'static Zone> + use<> {
+        ZONE_INDEX.by_region.get(region).into_iter().flatten().copied().filter(move |z| z.provider == self)
+    }
+
+    /// Catalogued zones of `region` that lie in another country than the region.
+    pub fn zones_abroad(self, region: &str) -> Vec<&'static Zone> {
+        let home = self.country_of(region);
+        self.zones_of(region).filter(|z| Some(z.country) != home).collect()
     }
 }
 
@@ -86,12 +145,53 @@ impl fmt::Display for Provider {
     }
 }
 
+/// Every catalogued zone (those that decide a country on their own).
+pub fn zones() -> &'static [Zone] {
+    &ZONES
+}
+
 /// The catalogs a policy consults: the ones it names, or all of them.
 pub fn consulted(providers: &[Provider]) -> &[Provider] {
     if providers.is_empty() { &Provider::ALL } else { providers }
 }
 
-/// What the consulted catalogs say about one region name.
+/// The catalogued zone `zone` of `region` on a consulted provider: then the zone's country,
+/// not the region's, is where a node labelled with both is.
+pub fn zone_in_region(region: &str, zone: &str, providers: &[Provider]) -> Option<&'static Zone> {
+    let consulted = consulted(providers);
+    ZONE_INDEX.by_name.get(zone)?.iter().copied().find(|z| z.region == region && consulted.contains(&z.provider))
+}
+
+/// Whether `name` is a catalogued zone on a consulted provider.
+pub fn is_zone(name: &str, providers: &[Provider]) -> bool {
+    let consulted = consulted(providers);
+    ZONE_INDEX.by_name.get(name).is_some_and(|zs| zs.iter().any(|z| consulted.contains(&z.provider)))
+}
+
+/// The catalogued zone called `name` on a consulted provider.
+pub fn zone(name: &str, providers: &[Provider]) -> Option<&'static Zone> {
+    let consulted = consulted(providers);
+    ZONE_INDEX.by_name.get(name)?.iter().copied().find(|z| consulted.contains(&z.provider))
+}
+
+/// Every place a node confined only by the region label `region` may be in: the region
+/// itself (its zones the catalog does not list) and each catalogued zone of it.
+pub fn places_of_region(region: &str, providers: &[Provider]) -> Vec<String> {
+    let consulted = consulted(providers);
+    let mut out = vec![region.to_string()];
+    if let Some(zones) = ZONE_INDEX.by_region.get(region) {
+        out.extend(zones.iter().filter(|z| consulted.contains(&z.provider)).map(|z| z.name.to_string()));
+    }
+    out
+}
+
+/// Catalogued zones of `region`, on the consulted providers, in another country than the
+/// region: a pod confined only by the region label may land in them.
+pub fn zones_abroad(region: &str, providers: &[Provider]) -> Vec<&'static Zone> {
+    consulted(providers).iter().flat_map(|p| p.zones_abroad(region)).collect()
+}
+
+/// What the consulted catalogs say about one region or zone name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolution {
     /// No consulted catalog knows the name.
@@ -102,10 +202,23 @@ pub enum Resolution {
     Ambiguous(Vec<(Provider, &'static str)>),
 }
 
-/// Resolves a region name to a country through the consulted catalogs; never guesses.
-pub fn resolve(region: &str, providers: &[Provider]) -> Resolution {
-    let known: Vec<(Provider, &'static str)> =
-        consulted(providers).iter().filter_map(|p| p.country_of(region).map(|c| (*p, c))).collect();
+/// Every consulted provider that knows `name` as a region or a catalogued zone, with the
+/// country it puts it in.
+pub fn meanings(name: &str, providers: &[Provider]) -> Vec<(Provider, &'static str)> {
+    let consulted = consulted(providers);
+    let mut known: Vec<(Provider, &'static str)> =
+        consulted.iter().filter_map(|p| p.country_of(name).map(|c| (*p, c))).collect();
+    if let Some(zones) = ZONE_INDEX.by_name.get(name) {
+        known.extend(zones.iter().filter(|z| consulted.contains(&z.provider)).map(|z| (z.provider, z.country)));
+    }
+    known
+}
+
+/// Resolves a region (or catalogued zone) name to a country through the consulted
+/// catalogs; never guesses. A region that spans countries resolves to its own country:
+/// the country of its zones the catalog does not list.
+pub fn resolve(name: &str, providers: &[Provider]) -> Resolution {
+    let known = meanings(name, providers);
     match known.first() {
         None => Resolution::Unknown,
         Some((_, first)) if known.iter().all(|(_, c)| c == first) => Resolution::Country(first),
@@ -113,101 +226,93 @@ pub fn resolve(region: &str, providers: &[Provider]) -> Resolution {
     }
 }
 
-/// Every region name that resolves unambiguously to one of `countries`.
-pub fn regions_in(countries: &[String], providers: &[Provider]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// A name the catalogs know in the countries asked for, that a jurisdiction nevertheless
+/// does not hold whole, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// What a list of countries means through the consulted catalogs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountryResolution {
+    /// Region names and catalogued zone names inside the countries.
+    pub places: BTreeSet<String>,
+    /// Names left out, or held only in part (a region spanning countries), with the reason.
+    pub unresolved: Vec<Unresolved>,
+}
+
+fn zone_list(zones: &[&Zone]) -> String {
+    zones.iter().map(|z| format!("{} ({}, {})", z.name, z.city, z.country)).collect::<Vec<_>>().join(", ")
+}
+
+/// The regions and zones located in `countries` (ISO codes, any case), through the
+/// consulted catalogs. A name the catalogs disagree on counts only when every country they
+/// give is asked for; a region spanning countries counts for its zones that are.
+pub fn resolve_countries(countries: &[String], providers: &[Provider]) -> CountryResolution {
+    let wanted = |c: &str| countries.iter().any(|w| w.eq_ignore_ascii_case(c));
+    let mut out = CountryResolution::default();
+    let mut note = |name: &'static str, reason: String| {
+        if !out.unresolved.iter().any(|u| u.name == name && u.reason == reason) {
+            out.unresolved.push(Unresolved { name, reason });
+        }
+    };
+    let mut places = BTreeSet::new();
     for provider in consulted(providers) {
-        for (region, country) in provider.regions() {
-            if countries.iter().any(|c| c == country) && matches!(resolve(region, providers), Resolution::Country(_)) {
-                out.insert((*region).to_string());
+        for region in provider.regions() {
+            let zones: Vec<&Zone> = provider.zones_of(region.name).collect();
+            if wanted(region.country) {
+                let known = meanings(region.name, providers);
+                if known.iter().all(|(_, c)| wanted(c)) {
+                    places.insert(region.name.to_string());
+                    let abroad: Vec<&Zone> = zones.iter().copied().filter(|z| !wanted(z.country)).collect();
+                    if !abroad.is_empty() {
+                        let names: Vec<&str> = abroad.iter().map(|z| z.name).collect();
+                        note(
+                            region.name,
+                            format!(
+                                "spans countries: on {provider} it also holds {}, outside; only its other zones are allowed, so a pod confined only by the region label is not (keep it off them with topology.kubernetes.io/zone NotIn [{}])",
+                                zone_list(&abroad),
+                                names.join(", ")
+                            ),
+                        );
+                    }
+                } else {
+                    let each: Vec<String> = known.iter().map(|(p, c)| format!("{p} says {c}")).collect();
+                    note(
+                        region.name,
+                        format!(
+                            "ambiguous across clouds ({}); name your cloud in spec.providers, or list it under a jurisdiction's regions",
+                            each.join(", ")
+                        ),
+                    );
+                }
+            }
+            for zone in zones.iter().filter(|z| wanted(z.country)) {
+                if meanings(zone.name, providers).iter().all(|(_, c)| wanted(c)) {
+                    places.insert(zone.name.to_string());
+                }
+                if !wanted(region.country) {
+                    note(
+                        region.name,
+                        format!(
+                            "spans countries: it is in {} ({provider}), and only its zone {} ({}, {}) is inside",
+                            region.country, zone.name, zone.city, zone.country
+                        ),
+                    );
+                }
             }
         }
     }
+    out.places = places;
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn well_known_regions_map_to_their_country() {
-        let cases = [
-            (Provider::Aws, "ap-southeast-3", "ID"),
-            (Provider::Aws, "eu-central-1", "DE"),
-            (Provider::Aws, "us-east-1", "US"),
-            (Provider::Aws, "eu-west-1", "IE"),
-            (Provider::Aws, "ap-southeast-1", "SG"),
-            (Provider::Gcp, "asia-southeast2", "ID"),
-            (Provider::Gcp, "europe-west3", "DE"),
-            (Provider::Gcp, "europe-west1", "BE"),
-            (Provider::Azure, "indonesiacentral", "ID"),
-            (Provider::Azure, "germanywestcentral", "DE"),
-            (Provider::Alibaba, "ap-southeast-5", "ID"),
-            (Provider::Alibaba, "ap-southeast-3", "MY"),
-            (Provider::Oracle, "ap-batam-1", "ID"),
-            (Provider::Huawei, "ap-southeast-3", "SG"),
-            (Provider::Huawei, "ap-southeast-4", "ID"),
-            (Provider::Tencent, "ap-jakarta", "ID"),
-        ];
-        for (provider, region, country) in cases {
-            assert_eq!(provider.country_of(region), Some(country), "{provider} {region}");
-        }
-    }
-
-    #[test]
-    fn every_table_is_sorted_unique_and_uses_iso_codes() {
-        for provider in Provider::ALL {
-            let table = provider.regions();
-            assert!(table.len() >= 5, "{provider} has too few regions");
-            for pair in table.windows(2) {
-                assert!(pair[0].0 < pair[1].0, "{provider}: {} before {}", pair[0].0, pair[1].0);
-            }
-            for (region, country) in table {
-                assert!(
-                    country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()),
-                    "{provider} {region}: {country}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn a_colliding_name_is_ambiguous_without_providers() {
-        match resolve("ap-southeast-3", &[]) {
-            Resolution::Ambiguous(known) => {
-                assert!(known.contains(&(Provider::Aws, "ID")));
-                assert!(known.contains(&(Provider::Huawei, "SG")));
-                assert!(known.contains(&(Provider::Alibaba, "MY")));
-            }
-            other => panic!("expected ambiguity, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn naming_the_provider_resolves_a_colliding_name() {
-        assert_eq!(resolve("ap-southeast-3", &[Provider::Aws]), Resolution::Country("ID"));
-        assert_eq!(resolve("ap-southeast-3", &[Provider::Huawei]), Resolution::Country("SG"));
-    }
-
-    #[test]
-    fn selected_catalogs_that_disagree_stay_ambiguous() {
-        assert!(matches!(resolve("ap-southeast-3", &[Provider::Aws, Provider::Huawei]), Resolution::Ambiguous(_)));
-    }
-
-    #[test]
-    fn unknown_names_are_never_guessed() {
-        assert_eq!(resolve("onprem-jakarta", &[]), Resolution::Unknown);
-    }
-
-    #[test]
-    fn countries_expand_to_unambiguous_regions_only() {
-        let all = regions_in(&["ID".into()], &[]);
-        assert!(all.contains("asia-southeast2"));
-        assert!(all.contains("ap-jakarta"));
-        assert!(!all.contains("ap-southeast-3"), "ambiguous name must be excluded");
-        let aws = regions_in(&["ID".into()], &[Provider::Aws]);
-        assert!(aws.contains("ap-southeast-3"));
-        assert!(!aws.contains("asia-southeast2"), "gcp not consulted");
-    }
+/// Every region and zone name that lies in `countries`; see [`resolve_countries`].
+pub fn regions_in(countries: &[String], providers: &[Provider]) -> BTreeSet<String> {
+    resolve_countries(countries, providers).places
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,7 @@
 mod check;
 mod live;
 pub mod output;
+mod regions;
 pub mod report;
 mod serve;
 
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::server::telemetry::LogFormat;
 
 pub use check::{CheckError, CheckReport, run_check};
+pub use regions::{RegionsArgs, RegionsError, RegionsOutput, run_regions};
 pub use serve::run_serve;
 
 /// sovereign keeps classified data in the regions its jurisdiction permits.
@@ -36,6 +38,9 @@ pub enum Command {
     /// Evidence for an auditor: where every classified workload and volume runs or is stored
     /// (from files, or from the live cluster).
     Report(ReportArgs),
+    /// The region catalog: every region, the regions of a country (--country), what a name
+    /// means on each cloud (NAME), a preset's members (--preset), or what policies allow (-p).
+    Regions(RegionsArgs),
 }
 
 /// `report` reads files like `check`, or, without `-f`, the live cluster.

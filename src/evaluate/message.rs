@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::classify::DATA_CLASS_LABEL;
 use super::decision::{Confinement, Holder, Location};
 use super::exposure::{Category, Exposure};
-use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels};
+use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels, ZONE_LABEL};
 use crate::catalog::{self, Resolution};
 use crate::inventory::Inventory;
 use crate::object::Object;
@@ -122,8 +122,10 @@ pub(crate) fn violation(
             fixes.join("; ")
         }
         (_, Category::Placement) => match &exposure.node {
-            Some(node) => format!("move it off node {node}: {}", placement_fix(labels, suggested)),
-            None => placement_fix(labels, suggested),
+            Some(node) => {
+                format!("move it off node {node}: {}", placement_fix(labels, class, &exposure.reach, suggested))
+            }
+            None => placement_fix(labels, class, &exposure.reach, suggested),
         },
         (_, Category::Storage) => format!(
             "use a StorageClass with volumeBindingMode: WaitForFirstConsumer, or allowedTopologies keeping {} in [{}]",
@@ -221,12 +223,15 @@ fn joined<'a>(items: impl IntoIterator<Item = &'a str>, max: usize, separator: &
 }
 
 /// Regions to suggest in a fix: allowed ones where nodes exist first, then the others.
+/// Catalogued zones are left out: a fix selects a region, then keeps off zones.
 pub(crate) fn suggested_regions(class: &ClassRule, labels: RegionLabels, inventory: &Inventory) -> Vec<String> {
     let key = labels.selector_label();
+    let providers = &labels.policy.providers;
+    let is_region = |r: &&str| !catalog::is_zone(r, providers);
     let fallback = (key == DEFAULT_REGION_LABEL).then_some(DEPRECATED_REGION_LABEL);
     let has_nodes: BTreeSet<&str> = if Inventory::indexes(key) {
         let with_nodes = |r: &&str| std::iter::once(key).chain(fallback).any(|k| inventory.has_node_with(k, r));
-        class.allowed.iter().map(String::as_str).filter(with_nodes).collect()
+        class.allowed.iter().map(String::as_str).filter(is_region).filter(with_nodes).collect()
     } else {
         // A label the index does not follow (a zone mapping, say): look at every node.
         inventory
@@ -234,35 +239,109 @@ pub(crate) fn suggested_regions(class: &ClassRule, labels: RegionLabels, invento
             .iter()
             .filter_map(|(name, node_labels)| labels.node_region(name, node_labels).ok())
             .filter_map(|region| class.allowed.get(region).map(String::as_str))
+            .filter(is_region)
             .collect()
     };
     let mut out: Vec<String> = has_nodes.iter().map(|r| r.to_string()).collect();
-    out.extend(class.allowed.iter().filter(|r| !has_nodes.contains(r.as_str())).cloned());
+    out.extend(class.allowed.iter().filter(|r| is_region(&r.as_str()) && !has_nodes.contains(r.as_str())).cloned());
     out
 }
 
-/// The nodeSelector (or affinity) that would confine a pod to allowed regions.
-pub(crate) fn placement_fix(labels: RegionLabels, suggested: &[String]) -> String {
+/// The zone requirement that keeps a pod confined to `region` off its zones outside
+/// `allowed`: ` and a required node affinity topology.kubernetes.io/zone NotIn [...]`, or
+/// nothing when the region holds no such zone.
+fn zones_fix(region: &str, allowed: &BTreeSet<String>, policy: &CompiledPolicy) -> String {
+    let abroad: Vec<&str> = catalog::zones_abroad(region, &policy.providers)
+        .iter()
+        .map(|z| z.name)
+        .filter(|z| !allowed.contains(*z))
+        .collect();
+    if abroad.is_empty() {
+        return String::new();
+    }
+    let safe: Vec<&str> = catalog::places_of_region(region, &policy.providers)
+        .iter()
+        .filter(|p| allowed.contains(*p) && catalog::is_zone(p, &policy.providers))
+        .filter_map(|p| allowed.get(p).map(String::as_str))
+        .collect();
+    let mut out = format!(
+        " and a required node affinity {ZONE_LABEL} NotIn [{}] ({region} also holds zones outside the allowed countries)",
+        abroad.join(", ")
+    );
+    if !safe.is_empty() {
+        write!(out, ", or {ZONE_LABEL} In [{}]", safe.join(", ")).unwrap();
+    }
+    out
+}
+
+/// The nodeSelector (or affinity) that would confine a pod to allowed regions; when the
+/// pod already stays in an allowed region but may reach its zones abroad, the zone
+/// requirement that keeps it off them.
+pub(crate) fn placement_fix(labels: RegionLabels, class: &ClassRule, reach: &Reach, suggested: &[String]) -> String {
     let label = labels.selector_label();
+    let policy = labels.policy;
+    let outside = reach.outside(&class.allowed).unwrap_or_default();
+    let zones: Vec<&catalog::Zone> = outside.iter().filter_map(|p| catalog::zone(p, &policy.providers)).collect();
+    if !zones.is_empty() && zones.len() == outside.len() {
+        let names: Vec<&str> = zones.iter().map(|z| z.name).collect();
+        let mut regions: Vec<&str> = zones.iter().map(|z| z.region).collect();
+        regions.dedup();
+        let safe: Vec<&str> = regions
+            .iter()
+            .flat_map(|r| catalog::places_of_region(r, &policy.providers))
+            .filter_map(|p| class.allowed.get(&p).map(String::as_str))
+            .filter(|p| catalog::is_zone(p, &policy.providers))
+            .collect();
+        let mut out = format!(
+            "keep it off {} {}: add a required node affinity {ZONE_LABEL} NotIn [{}] to every term",
+            if names.len() == 1 { "zone" } else { "zones" },
+            names.join(", "),
+            names.join(", ")
+        );
+        if !safe.is_empty() {
+            write!(out, " (or {ZONE_LABEL} In [{}])", safe.join(", ")).unwrap();
+        }
+        return out;
+    }
     match suggested {
-        [] => format!("the data class allows no region; correct policy {}", labels.policy.name),
-        [only] => format!("add nodeSelector {label}: {only}"),
+        [] => format!("the data class allows no region; correct policy {}", policy.name),
+        [only] => format!("add nodeSelector {label}: {only}{}", zones_fix(only, &class.allowed, policy)),
         [first, ..] => format!(
-            "add nodeSelector {label}: {first} (or a required node affinity {label} In [{}])",
+            "add nodeSelector {label}: {first}{} (or a required node affinity {label} In [{}])",
+            zones_fix(first, &class.allowed, policy),
             list(suggested.iter().map(String::as_str), 4)
         ),
     }
 }
 
-/// What the reach admits outside `allowed`, explained: the regions, and why a region the
+/// What the reach admits outside `allowed`, explained: the regions, the catalogued zones
+/// (with their city and country, and the region that holds them), and why a region the
 /// catalogs disagree on did not count.
 pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String {
-    let mut out = format!(
-        "{} {}",
-        if outside.len() == 1 { "region" } else { "regions" },
-        list(outside.iter().copied(), LISTED_REGIONS)
-    );
-    for region in outside {
+    let (zones, regions): (Vec<&str>, Vec<&str>) =
+        outside.iter().copied().partition(|p| catalog::is_zone(p, &policy.providers));
+    let mut parts = Vec::new();
+    if !regions.is_empty() {
+        parts.push(format!(
+            "{} {}",
+            if regions.len() == 1 { "region" } else { "regions" },
+            list(regions.iter().copied(), LISTED_REGIONS)
+        ));
+    }
+    if !zones.is_empty() {
+        let described: Vec<String> = zones
+            .iter()
+            .filter_map(|z| catalog::zone(z, &policy.providers))
+            .map(|z| format!("{} ({}, {}, in region {})", z.name, z.city, z.country, z.region))
+            .collect();
+        parts.push(format!(
+            "{} {}",
+            if zones.len() == 1 { "zone" } else { "zones" },
+            list(described.iter().map(String::as_str), LISTED_REGIONS)
+        ));
+    }
+    let mut out = parts.join(" and ");
+    for region in regions {
         if let Resolution::Ambiguous(known) = catalog::resolve(region, &policy.providers) {
             let clouds: Vec<String> = known.iter().map(|(p, c)| format!("{p} says {c}")).collect();
             write!(

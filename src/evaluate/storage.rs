@@ -126,7 +126,7 @@ pub(crate) fn volume_reach(pv: &Volume, labels: RegionLabels, inventory: &Invent
         return within;
     }
     let empty = Default::default();
-    if let Some(region) = labels.stated_region(pv.meta.labels.as_ref().unwrap_or(&empty)) {
+    if let Some(region) = labels.stated_place(pv.meta.labels.as_ref().unwrap_or(&empty)) {
         return Reach::Within([region.to_string()].into());
     }
     match by_affinity {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::catalog;
 use crate::inventory::{Inventory, LabelSet, NodeRequirement, NodeTerm};
 use crate::policy::{CompiledPolicy, DEFAULT_REGION_LABEL};
 
@@ -111,9 +112,29 @@ impl<'p> RegionLabels<'p> {
             .find_map(|zone| self.policy.zones.get(zone).map(String::as_str))
     }
 
-    /// A node's region: its stated region, which must agree with the trusted label when the
-    /// policy names one.
+    /// Where something labelled with `region` is: the region, or the catalogued zone its
+    /// zone label names (an AWS Local Zone abroad, an IBM classic data centre), whose country
+    /// counts instead of the region's.
+    pub fn place<'a, L: LabelSet>(&self, region: &'a str, labels: &'a L) -> &'a str {
+        let zone = labels.label(ZONE_LABEL).or_else(|| labels.label(DEPRECATED_ZONE_LABEL));
+        match zone {
+            Some(zone) if catalog::zone_in_region(region, zone, &self.policy.providers).is_some() => zone,
+            _ => region,
+        }
+    }
+
+    /// Where an object's labels put it: its stated region, or the catalogued zone in it.
+    pub fn stated_place<'a, L: LabelSet>(&'a self, labels: &'a L) -> Option<&'a str> {
+        self.stated_region(labels).map(|region| self.place(region, labels))
+    }
+
+    /// A node's place: its stated region (or the catalogued zone in it), which must agree
+    /// with the trusted label when the policy names one.
     pub fn node_region<'a, L: LabelSet>(&'a self, name: &str, labels: &'a L) -> Result<&'a str, Gap> {
+        self.node_stated_region(name, labels).map(|region| self.place(region, labels))
+    }
+
+    fn node_stated_region<'a, L: LabelSet>(&'a self, name: &str, labels: &'a L) -> Result<&'a str, Gap> {
         let stated = self.stated_region(labels);
         let Some(trusted_key) = &self.policy.trusted_region_label else {
             return stated.ok_or_else(|| Gap {
@@ -186,8 +207,29 @@ impl<'p> RegionLabels<'p> {
             });
         };
         let trusted_only = nodes_may_lie && self.policy.trusted_region_label.is_some();
+        let providers = &self.policy.providers;
+        let regions_places = |values: &[String]| -> BTreeSet<String> {
+            values.iter().flat_map(|r| catalog::places_of_region(r, providers)).collect()
+        };
         let mut untrusted_region_key = None;
-        for req in term.iter().filter(|r| r.operator == "In") {
+        // Zones the term requires (`In`): catalogued zones and mapped regions, whether a zone
+        // neither the catalog nor the policy knows is among them, and the gaps that makes.
+        let mut zone_in: Option<(BTreeSet<String>, bool, Vec<Gap>)> = None;
+        // Zones the term keeps off (`NotIn`).
+        let mut zones_out: BTreeSet<&str> = BTreeSet::new();
+        for req in term {
+            let zone_key = req.key == ZONE_LABEL || req.key == DEPRECATED_ZONE_LABEL;
+            if !req.field && zone_key && req.operator == "NotIn" {
+                if trusted_only {
+                    untrusted_region_key = Some(req.key);
+                } else {
+                    zones_out.extend(req.values.iter().map(String::as_str));
+                }
+                continue;
+            }
+            if req.operator != "In" {
+                continue;
+            }
             if req.field {
                 if req.key == NODE_NAME_FIELD {
                     match self.nodes_regions(inventory, req.values, false) {
@@ -198,14 +240,14 @@ impl<'p> RegionLabels<'p> {
                 continue;
             }
             if Some(req.key) == self.policy.trusted_region_label.as_deref() {
-                narrow(req.values.iter().cloned().collect());
+                narrow(regions_places(req.values));
             } else if self.region_keys().any(|k| k == req.key) {
                 if trusted_only {
                     untrusted_region_key = Some(req.key);
                 } else {
-                    narrow(req.values.iter().cloned().collect());
+                    narrow(regions_places(req.values));
                 }
-            } else if req.key == ZONE_LABEL || req.key == DEPRECATED_ZONE_LABEL {
+            } else if zone_key {
                 if trusted_only {
                     untrusted_region_key = Some(req.key);
                     continue;
@@ -213,6 +255,10 @@ impl<'p> RegionLabels<'p> {
                 let mut set = BTreeSet::new();
                 let mut unmapped = Vec::new();
                 for zone in req.values {
+                    if catalog::is_zone(zone, providers) {
+                        set.insert(zone.clone());
+                        continue;
+                    }
                     match self.policy.zones.get(zone) {
                         Some(region) => {
                             set.insert(region.clone());
@@ -223,11 +269,11 @@ impl<'p> RegionLabels<'p> {
                         }),
                     }
                 }
-                if unmapped.is_empty() {
-                    narrow(set);
-                } else {
-                    gaps.extend(unmapped);
-                }
+                let any_other = !unmapped.is_empty();
+                let (places, other, mut missing) = zone_in.take().unwrap_or((set.clone(), any_other, Vec::new()));
+                let places = places.intersection(&set).cloned().collect();
+                missing.extend(unmapped);
+                zone_in = Some((places, other && any_other, missing));
             } else if req.key == HOSTNAME_LABEL {
                 if trusted_only {
                     untrusted_region_key = Some(req.key);
@@ -238,6 +284,25 @@ impl<'p> RegionLabels<'p> {
                     Err(g) => gaps.extend(g),
                 }
             }
+        }
+        if let Some((places, any_other, missing)) = zone_in {
+            match confined.take() {
+                // A zone the catalog does not list may be any ordinary zone of the regions
+                // already required: those keep their own country.
+                Some(current) => {
+                    confined = Some(
+                        current
+                            .into_iter()
+                            .filter(|p| places.contains(p) || (any_other && !catalog::is_zone(p, providers)))
+                            .collect(),
+                    )
+                }
+                None if missing.is_empty() => confined = Some(places),
+                None => gaps.extend(missing),
+            }
+        }
+        if let Some(set) = confined.as_mut() {
+            set.retain(|p| !zones_out.contains(p.as_str()));
         }
         match (confined, gaps.is_empty(), untrusted_region_key) {
             (Some(set), _, _) => Reach::Within(set),
@@ -273,7 +338,15 @@ impl Reach {
     /// Regions this reach admits that `allowed` does not, or `None` when it is not a finite set.
     pub fn outside<'a>(&'a self, allowed: &'a BTreeSet<String>) -> Option<Vec<&'a str>> {
         match self {
-            Reach::Within(set) => Some(set.difference(allowed).map(String::as_str).collect()),
+            // A catalogued zone of a region that is itself outside says nothing more.
+            Reach::Within(set) => Some(
+                set.difference(allowed)
+                    .map(String::as_str)
+                    .filter(|p| {
+                        catalog::zone(p, &[]).is_none_or(|z| !set.contains(z.region) || allowed.contains(z.region))
+                    })
+                    .collect(),
+            ),
             _ => None,
         }
     }

@@ -248,21 +248,28 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             errors.push(format!("{at}: jurisdiction {:?} is defined twice", j.name));
         }
         for country in &j.countries {
-            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-                errors.push(format!("{at}.countries: {country:?} is not an ISO 3166-1 alpha-2 code such as ID or DE"));
+            let code = country.to_ascii_uppercase();
+            if country.len() != 2 || !catalog::iso::is_country(&code) {
+                let hint = catalog::iso::hint(&code).map(|h| format!(" ({h})")).unwrap_or_default();
+                errors.push(format!(
+                    "{at}.countries: {country:?} is not an ISO 3166-1 alpha-2 code such as ID or DE{hint}"
+                ));
             }
         }
-        if j.countries.is_empty() && j.regions.is_empty() {
-            errors.push(format!("{at}: jurisdiction {:?} needs at least one country or region", j.name));
+        if j.countries.is_empty() && j.regions.is_empty() && j.presets.is_empty() {
+            errors.push(format!("{at}: jurisdiction {:?} needs at least one country, preset or region", j.name));
         }
-        let mut regions = catalog::regions_in(&j.countries, &spec.providers);
-        regions.extend(j.regions.iter().cloned());
-        if regions.is_empty() && !j.countries.is_empty() {
+        let countries = jurisdiction_countries(j);
+        let mut regions = catalog::regions_in(&countries, &spec.providers);
+        for region in &j.regions {
+            regions.extend(catalog::places_of_region(region, &spec.providers));
+        }
+        if regions.is_empty() && !countries.is_empty() {
             errors.push(format!(
                 "{at}: jurisdiction {:?} resolves to no region: the catalogs of {} know no unambiguous region in {}; list its regions under regions",
                 j.name,
                 providers_text(&spec.providers),
-                j.countries.join(", ")
+                countries.join(", ")
             ));
         }
         jurisdictions.push((j.name.clone(), regions));
@@ -287,7 +294,8 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
                 c.name
             ));
         }
-        let mut allowed: BTreeSet<String> = c.allowed_regions.iter().cloned().collect();
+        let mut allowed: BTreeSet<String> =
+            c.allowed_regions.iter().flat_map(|r| catalog::places_of_region(r, &spec.providers)).collect();
         for j in &c.allowed_jurisdictions {
             match jurisdictions.iter().find(|(n, _)| n == j) {
                 Some((_, regions)) => allowed.extend(regions.iter().cloned()),
@@ -360,6 +368,18 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         classes,
         classify,
     })
+}
+
+/// The countries a jurisdiction names, itself and through its presets: upper case, sorted,
+/// each once.
+pub fn jurisdiction_countries(j: &Jurisdiction) -> Vec<String> {
+    let mut out: Vec<String> = j.countries.iter().map(|c| c.to_ascii_uppercase()).collect();
+    for preset in &j.presets {
+        out.extend(preset.preset().members.iter().map(|c| c.to_string()));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn is_label_value(s: &str) -> bool {

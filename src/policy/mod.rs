@@ -4,6 +4,6 @@ mod compile;
 mod selector;
 mod types;
 
-pub use compile::{ClassRule, ClassifyIndex, CompiledPolicy, PolicySet, RejectedPolicy};
+pub use compile::{ClassRule, ClassifyIndex, CompiledPolicy, PolicySet, RejectedPolicy, jurisdiction_countries};
 pub use selector::Selector;
 pub use types::*;

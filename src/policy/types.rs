@@ -11,7 +11,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Provider;
+use crate::catalog::{PresetName, Provider};
 
 /// The label a node carries its region in, unless a policy says otherwise.
 pub const DEFAULT_REGION_LABEL: &str = "topology.kubernetes.io/region";
@@ -50,8 +50,8 @@ pub struct SovereigntyPolicySpec {
     pub placement: Placement,
     /// The clouds this cluster runs on; `countries` resolve through these catalogs only.
     /// Empty: every catalog, and a region name the catalogs disagree on is never resolved.
+    /// Any key the catalog has (`sovereign regions` lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 8))]
     pub providers: Vec<Provider>,
     /// The node label that carries the region.
     #[serde(default = "default_region_label")]
@@ -115,15 +115,20 @@ pub enum Placement {
 /// A named legal area.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[x_kube(validation = Rule::new(
-    "(has(self.countries) && size(self.countries) > 0) || (has(self.regions) && size(self.regions) > 0)"
-).message("a jurisdiction needs at least one country or region"))]
+    "(has(self.countries) && size(self.countries) > 0) || (has(self.regions) && size(self.regions) > 0) || (has(self.presets) && size(self.presets) > 0)"
+).message("a jurisdiction needs at least one country, preset or region"))]
 pub struct Jurisdiction {
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
-    /// ISO 3166-1 alpha-2 codes; every catalogued region in these countries belongs here.
+    /// ISO 3166-1 alpha-2 codes (any case); every catalogued region in these countries belongs here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 250), inner(regex(pattern = "^[A-Z]{2}$")))]
+    #[schemars(length(max = 250), inner(regex(pattern = "^[A-Za-z]{2}$")))]
     pub countries: Vec<String>,
+    /// Built-in country groups (EU, EEA, EU-ADEQUACY, ASEAN), added to `countries`;
+    /// `sovereign regions --preset NAME` lists their members.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub presets: Vec<PresetName>,
     /// Region names that always belong here (private data centres, or names the catalogs disagree on).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 512), inner(length(min = 1, max = 63)))]
