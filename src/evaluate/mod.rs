@@ -5,6 +5,7 @@ mod classify;
 mod incoming;
 mod message;
 mod object;
+mod pin;
 mod placement;
 mod storage;
 mod topology;
@@ -25,12 +26,16 @@ pub use self::classify::DATA_CLASS_LABEL;
 pub use self::incoming::{Fast, Incoming, RawField, RawObject, ReadObject};
 pub use self::message::SHORT_LIMIT;
 pub use self::object::{Binding, Object, ObjectError, Template};
+pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 
 /// The outcome for one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Allow,
+    /// Denied as it is, allowed once pinned (SPEC §15): only `check` says it, for what the
+    /// mutating webhook would do.
+    Pinned,
     Exempt,
     Audit,
     Warn,
@@ -41,6 +46,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
+            Verdict::Pinned => "pinned",
             Verdict::Exempt => "exempt",
             Verdict::Audit => "audit",
             Verdict::Warn => "warn",
