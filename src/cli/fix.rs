@@ -461,12 +461,8 @@ fn edit_text(body: &str, patch: &Patch) -> Option<String> {
                 lines.splice(after..after, new);
             }
             Place::Flow { line, close, empty } => {
-                let value = serde_json::to_string(&add.value).ok()?;
-                let key = if key.chars().all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c)) {
-                    key.clone()
-                } else {
-                    serde_json::to_string(key).ok()?
-                };
+                let value = flow(&add.value)?;
+                let key = flow_key(key)?;
                 let sep = if empty { " " } else { ", " };
                 let text = &mut lines[line];
                 let before = text[..close].trim_end().to_string();
@@ -479,6 +475,30 @@ fn edit_text(body: &str, patch: &Patch) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// A key as a plain YAML scalar when it can be one, else quoted.
+fn flow_key(key: &str) -> Option<String> {
+    if key.chars().all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c)) {
+        Some(key.to_string())
+    } else {
+        serde_json::to_string(key).ok()
+    }
+}
+
+/// A value in YAML flow style: `{ key: "text" }` for a mapping of strings, JSON otherwise
+/// (which YAML reads as flow style too).
+fn flow(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(map) if map.values().all(Value::is_string) => {
+            let entries: Option<Vec<String>> = map
+                .iter()
+                .map(|(k, v)| Some(format!("{}: {}", flow_key(k)?, serde_json::to_string(v).ok()?)))
+                .collect();
+            Some(format!("{{ {} }}", entries?.join(", ")))
+        }
+        other => serde_json::to_string(other).ok(),
+    }
 }
 
 /// Where to add a key to a mapping.
