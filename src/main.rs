@@ -2,7 +2,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sovereign::cli::{Cli, Command, Format, ReportFormat, crd_yaml, output, report, run_check, run_regions, run_serve};
+use sovereign::cli::{
+    Cli, Command, Format, ReportFormat, crd_yaml, fix, output, report, run_check, run_regions, run_serve,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +45,22 @@ fn main() -> ExitCode {
                 if out.found { ExitCode::SUCCESS } else { ExitCode::from(1) }
             }
         },
+        Command::Fix(args) => {
+            let inputs = &args.inputs;
+            match fix::run_fix(&inputs.policies, &inputs.manifests, &inputs.inventory, args.write) {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Ok(report) => {
+                    if !args.write {
+                        let _ = std::io::stdout().write_all(fix::printed(&report).as_bytes());
+                    }
+                    eprint!("{}", fix::summary(&report, args.write));
+                    ExitCode::SUCCESS
+                }
+            }
+        }
         Command::Check(args) => {
             match run_check(&args.inputs.policies, &args.inputs.manifests, &args.inputs.inventory) {
                 Err(e) => {

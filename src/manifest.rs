@@ -94,7 +94,7 @@ pub fn for_each<E: From<ManifestError>>(
     Ok(())
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
+pub(crate) fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
     let io = |source| ManifestError::Io { path: dir.display().to_string(), source };
     let mut entries: Vec<PathBuf> =
         fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;

@@ -434,3 +434,57 @@ spec:
     };
     kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &reader("records-reader", "ap-southeast-3")).success();
 }
+
+/// The README's failing Deployment (the first document of its example file).
+fn readme_web_deployment() -> String {
+    let example = std::fs::read_to_string(path("examples/manifests/fail/gov-id-web.yaml")).unwrap();
+    example.split("\n---\n").next().unwrap().to_string() + "\n"
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_deployment_without_affinity_is_admitted_pinned_under_a_pin_policy() {
+    let server = ready_cluster();
+    register_mutating_webhook(server.port);
+    let web = readme_web_deployment();
+    apply(&indonesia("Deny").replace("  enforcement: Deny\n", "  enforcement: Deny\n  remediation: Pin\n")).success();
+    eventually("the Pin policy to reach the server", Duration::from_secs(30), || {
+        kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &web).ok.then_some(())
+    });
+
+    let out = apply(&web).success();
+    let text = out.text();
+    assert!(text.contains("Warning: sovereign pinned Deployment gov-id/web"), "{text}");
+    assert!(text.contains("topology.kubernetes.io/region In [ap-southeast-3, asia-southeast2]"), "{text}");
+
+    let stored = |field: &str| {
+        kubectl(&["get", "deployment", "web", "-n", "gov-id", "-o", &format!("jsonpath={field}")]).success().stdout
+    };
+    let terms = stored(
+        "{.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms}",
+    );
+    let terms: serde_json::Value = serde_json::from_str(&terms).unwrap_or_else(|e| panic!("{e}: {terms}"));
+    assert_eq!(
+        terms,
+        serde_json::json!([{ "matchExpressions": [{ "key": "topology.kubernetes.io/region", "operator": "In", "values": ["ap-southeast-3", "asia-southeast2"] }] }])
+    );
+    let pinned = "indonesia-pdp/citizen-pii=ap-southeast-3,asia-southeast2";
+    assert_eq!(stored("{.metadata.annotations.sovereignty\\.io/pinned}"), pinned);
+    assert_eq!(stored("{.spec.template.metadata.annotations.sovereignty\\.io/pinned}"), pinned);
+    let version = stored("{.metadata.resourceVersion}");
+
+    // The same manifest again: the stored object already satisfies it, nothing changes.
+    let again = apply(&web).success();
+    assert!(again.stdout.contains("deployment.apps/web unchanged"), "{}", again.text());
+    assert!(!again.text().contains("Warning:"), "{}", again.text());
+    assert_eq!(stored("{.metadata.resourceVersion}"), version, "a second apply must not write");
+    let metrics = server.metrics();
+    assert!(
+        metrics
+            .contains(r#"sovereign_pinned_total{policy="indonesia-pdp",data_class="citizen-pii",kind="Deployment"} 1"#),
+        "{metrics}"
+    );
+
+    delete("deployment", "gov-id", "web");
+    apply(&indonesia("Deny")).success();
+}

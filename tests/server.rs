@@ -446,7 +446,7 @@ async fn get_on_validate_gets_405_and_an_unknown_path_404() {
     let get = server.client.get(server.url("/validate")).send().await.unwrap();
     assert_eq!(get.status(), 405);
     let body = serde_json::to_vec(&fixture("deployment-deny.json")).unwrap();
-    let unknown = server.client.post(server.url("/mutate")).body(body).send().await.unwrap();
+    let unknown = server.client.post(server.url("/convert")).body(body).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     let unknown = server.client.get(server.url("/nowhere")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);

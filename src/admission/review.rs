@@ -302,6 +302,6 @@ fn respond(uid: &str, decision: &Decision) -> AdmissionResponse {
             response.audit_annotations = HashMap::from([("exempted-by".to_string(), decision.exempted_by.join(","))]);
             response
         }
-        Verdict::Allow => allowed(uid),
+        Verdict::Allow | Verdict::Pinned => allowed(uid),
     }
 }

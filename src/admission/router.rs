@@ -1,4 +1,4 @@
-//! Routes: `POST /validate`, `GET /healthz`, `GET /readyz` (HTTPS); `GET /metrics` (plain).
+//! Routes: `POST /validate`, `POST /mutate`, `GET /healthz`, `GET /readyz` (HTTPS); `GET /metrics` (plain).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,14 +23,15 @@ pub struct Limits {
 }
 
 #[derive(Clone)]
-struct Shared {
-    state: Arc<State>,
-    limits: Limits,
+pub(super) struct Shared {
+    pub(super) state: Arc<State>,
+    pub(super) limits: Limits,
 }
 
 pub fn router(state: Arc<State>, limits: Limits) -> Router {
     Router::new()
         .route("/validate", post(validate))
+        .route("/mutate", post(super::mutate::mutate))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

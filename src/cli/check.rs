@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::evaluate::{Caller, Context, Decision, Location, Object, Verdict, Violation, evaluate};
+use crate::evaluate::{Caller, Context, Decision, Location, Object, Pinned, Verdict, Violation, evaluate};
 use crate::files::{self, FileError};
 use crate::manifest::{self, Origin};
 use crate::policy::PolicySet;
@@ -31,6 +31,9 @@ pub struct Outcome {
     pub name: String,
     pub verdict: Verdict,
     pub violations: Vec<Violation>,
+    /// What pinning (SPEC §15) adds to it, as the mutating webhook would.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pinned: Vec<Pinned>,
     #[serde(skip)]
     pub origin: Origin,
     #[serde(skip)]
@@ -89,7 +92,10 @@ pub(crate) fn evaluate_files(
             continue;
         }
         let decision = evaluate(&object, &ctx, &inv, &set);
-        outcomes.push(outcome(&object, decision, doc.origin));
+        let (decision, pinned) = super::fix::remediate(&doc.value, &object, decision, &ctx, &inv, &set);
+        let mut judged = outcome(&object, decision, doc.origin);
+        judged.pinned = pinned;
+        outcomes.push(judged);
     }
     Ok((CheckReport { outcomes, not_judged }, set))
 }
@@ -132,6 +138,7 @@ pub(crate) fn outcome(object: &Object, decision: Decision, origin: Origin) -> Ou
         name: object.display_name(),
         verdict: decision.verdict,
         violations: decision.violations,
+        pinned: Vec::new(),
         origin,
         classes: decision.classes,
         locations: decision.locations,

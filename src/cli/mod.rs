@@ -1,6 +1,7 @@
 //! The command line: argument parsing and output, around the evaluation core.
 
 mod check;
+pub mod fix;
 mod live;
 pub mod output;
 mod regions;
@@ -31,6 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate manifests against policies offline; exit 1 when anything is denied.
     Check(CheckArgs),
+    /// Print the manifests with the pinning applied that the policies ask for (SPEC §15):
+    /// the same change the mutating webhook makes, for Git.
+    Fix(FixArgs),
     /// Print the SovereigntyPolicy CustomResourceDefinition as YAML.
     Crds,
     /// Run the admission webhook (HTTPS) and its metrics endpoint (HTTP).
@@ -176,6 +180,16 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Rewrite the files in place instead of printing them (comments and layout are kept
+    /// where the change is an addition; see README).
+    #[arg(short = 'w', long = "write")]
+    pub write: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -12,7 +12,7 @@ pub fn json(report: &CheckReport) -> String {
 pub fn text(report: &CheckReport, colour: bool) -> String {
     let paint = |code: &str, s: &str| if colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
     let mut out = String::new();
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; 6];
     for o in &report.outcomes {
         counts[o.verdict as usize] += 1;
         let (label, code) = match o.verdict {
@@ -21,18 +21,31 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
             Verdict::Audit => ("AUDIT ", "1;36"),
             Verdict::Exempt => ("EXEMPT", "1;35"),
             Verdict::Allow => ("ALLOW ", "1;32"),
+            Verdict::Pinned => ("PINNED", "1;34"),
         };
         let target = if o.namespace.is_empty() { o.name.clone() } else { format!("{}/{}", o.namespace, o.name) };
         let classes = if o.classes.is_empty() { "unclassified".to_string() } else { o.classes.join(", ") };
         writeln!(out, "{} {} {target}  [{classes}]  ({})", paint(code, label), o.kind, o.origin).unwrap();
+        for p in &o.pinned {
+            writeln!(
+                out,
+                "       - pinned to {} In [{}] for data class {:?} (policy {})",
+                p.label,
+                p.regions.join(", "),
+                p.data_class,
+                p.policy
+            )
+            .unwrap();
+        }
         for v in &o.violations {
             writeln!(out, "       - {}", v.message).unwrap();
         }
     }
-    let [allow, exempt, audit, warn, deny] = counts;
+    let [allow, pinned, exempt, audit, warn, deny] = counts;
+    let pinned = if pinned > 0 { format!("{pinned} pinned, ") } else { String::new() };
     writeln!(
         out,
-        "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt} exempt, {allow} allowed",
+        "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt} exempt, {pinned}{allow} allowed",
         report.outcomes.len()
     )
     .unwrap();

@@ -12,6 +12,9 @@ use crate::policy::Enforcement;
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Allow,
+    /// Denied as it is, allowed once pinned (SPEC §15): only `check` says it, for what the
+    /// mutating webhook would do.
+    Pinned,
     Exempt,
     Audit,
     Warn,
@@ -22,6 +25,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
+            Verdict::Pinned => "pinned",
             Verdict::Exempt => "exempt",
             Verdict::Audit => "audit",
             Verdict::Warn => "warn",

@@ -13,6 +13,7 @@ mod decision;
 mod exposure;
 mod judge;
 mod message;
+mod pin;
 mod placement;
 mod storage;
 mod topology;
@@ -26,6 +27,7 @@ use crate::policy::PolicySet;
 pub use self::classify::DATA_CLASS_LABEL;
 pub use self::decision::{Caller, Confinement, Context, Decision, Holder, Location, Verdict, Violation};
 pub use self::message::SHORT_LIMIT;
+pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};
 
 /// Judges one object against every policy.

@@ -23,6 +23,8 @@ pub struct CompiledPolicy {
     pub zones: HashMap<String, String>,
     pub volumes: VolumeRules,
     pub exemptions: Exemptions,
+    /// `spec.remediation`: the default for its data classes.
+    pub remediation: Remediation,
     /// Resolved jurisdictions: name and regions.
     pub jurisdictions: Vec<(String, BTreeSet<String>)>,
 }
@@ -39,6 +41,8 @@ pub struct ClassRule {
     pub extra_regions: Vec<String>,
     /// Every allowed region: the jurisdictions' and the extra ones.
     pub allowed: BTreeSet<String>,
+    /// The class's own remediation, else its policy's.
+    pub remediation: Remediation,
 }
 
 /// A `classify` rule with its selectors compiled.
@@ -313,6 +317,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             jurisdictions: c.allowed_jurisdictions.clone(),
             extra_regions: c.allowed_regions.clone(),
             allowed,
+            remediation: c.remediation.unwrap_or(spec.remediation),
         });
     }
 
@@ -363,6 +368,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             zones: spec.zones.iter().map(|(z, r)| (z.clone(), r.clone())).collect(),
             volumes: spec.volumes.clone(),
             exemptions: spec.exemptions.clone(),
+            remediation: spec.remediation,
             jurisdictions,
         },
         classes,

@@ -81,6 +81,27 @@ pub struct SovereigntyPolicySpec {
     /// Requests this policy never judges.
     #[serde(default)]
     pub exemptions: Exemptions,
+    /// What the mutating webhook does for a Pod or pod template that is not confined to the
+    /// allowed regions (SPEC §15): None leaves it to validation, Pin adds the region
+    /// requirement to its required node affinity. A data class may override it.
+    #[serde(default, skip_serializing_if = "Remediation::is_none")]
+    pub remediation: Remediation,
+}
+
+/// Whether sovereign repairs what it would otherwise reject.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Remediation {
+    /// Validation alone: the object is rejected with a fix to apply by hand.
+    #[default]
+    None,
+    /// Pin: AND `<region label> In [allowed regions]` into every required node-affinity term.
+    Pin,
+}
+
+impl Remediation {
+    pub fn is_none(&self) -> bool {
+        *self == Remediation::None
+    }
 }
 
 fn default_region_label() -> String {
@@ -153,6 +174,9 @@ pub struct DataClass {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 512), inner(length(min = 1, max = 63)))]
     pub allowed_regions: Vec<String>,
+    /// Overrides the policy's `remediation` for this data class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Remediation>,
 }
 
 /// Classifies every object its selectors match.

@@ -1,5 +1,5 @@
 //! Prometheus metrics: admissions by kind, operation and verdict; latency; policies;
-//! inventory sizes; exemptions; violations at admission and found by the audit; errors by kind.
+//! inventory sizes; exemptions; pinnings; violations at admission and found by the audit; errors by kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -55,6 +55,7 @@ pub struct Metrics {
     inventory: Family<KindLabel, Gauge>,
     exemptions: Family<PolicyLabel, Counter>,
     violations: Family<ViolationLabels, Counter>,
+    pinned: Family<ViolationLabels, Counter>,
     audit_violations: Family<ViolationLabels, Gauge>,
     /// The label sets `audit_violations` has now, so vanished ones can be removed.
     audit_labels: Mutex<BTreeSet<ViolationLabels>>,
@@ -77,6 +78,7 @@ impl Default for Metrics {
             inventory: Family::default(),
             exemptions: Family::default(),
             violations: Family::default(),
+            pinned: Family::default(),
             audit_violations: Family::default(),
             audit_labels: Mutex::default(),
             audit_leader: Gauge::default(),
@@ -96,6 +98,11 @@ impl Default for Metrics {
             "admission_violations",
             "Violations found at admission, by policy, data class and kind",
             m.violations.clone(),
+        );
+        registry.register(
+            "pinned",
+            "Objects pinned to their allowed regions by /mutate (not counting dry runs), by policy, data class and kind",
+            m.pinned.clone(),
         );
         registry.register(
             "violations",
@@ -128,6 +135,12 @@ impl Metrics {
         let labels =
             ViolationLabels { policy: policy.to_string(), data_class: data_class.to_string(), kind: kind.to_string() };
         self.violations.get_or_create(&labels).inc();
+    }
+
+    pub fn pinned(&self, policy: &str, data_class: &str, kind: &str) {
+        let labels =
+            ViolationLabels { policy: policy.to_string(), data_class: data_class.to_string(), kind: kind.to_string() };
+        self.pinned.get_or_create(&labels).inc();
     }
 
     /// Replaces the audit's counts: (policy, data class, kind) → violating objects.

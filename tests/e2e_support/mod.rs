@@ -324,7 +324,35 @@ pub fn register_webhook(port: u16) {
     apply(&rendered.stdout).success();
 }
 
+/// Renders the chart's MutatingWebhookConfiguration (remediation, SPEC §15) in url mode and
+/// applies it; [`deregister_webhook`] removes it with the validating one.
+pub fn register_mutating_webhook(port: u16) {
+    let rendered = helm(&[
+        "template",
+        "e2e",
+        "charts/sovereign",
+        "--namespace",
+        "sovereign-system",
+        "--set",
+        &format!("webhook.url=https://127.0.0.1:{port}"),
+        "--set",
+        &format!("webhook.caBundle={}", base64(certs().ca_pem.as_bytes())),
+        "--show-only",
+        "templates/mutatingwebhookconfiguration.yaml",
+    ])
+    .success();
+    apply(&rendered.stdout).success();
+}
+
 pub fn deregister_webhook() {
+    let _ = kubectl(&[
+        "delete",
+        "mutatingwebhookconfiguration",
+        "-l",
+        "app.kubernetes.io/instance=e2e",
+        "--ignore-not-found",
+        "--wait=true",
+    ]);
     let _ = kubectl(&[
         "delete",
         "validatingwebhookconfiguration",

@@ -1,0 +1,259 @@
+//! `POST /mutate`: the MutatingWebhook that pins classified Pods and pod templates to their
+//! allowed regions (SPEC §15). A thin edge around [`crate::evaluate::pin`].
+//!
+//! The mutating webhook fails open (`failurePolicy: Ignore`): validation, which runs after it,
+//! is what keeps unconfined objects out. So anything this endpoint cannot read is answered
+//! "allowed, unchanged", and the reason is logged and counted, never a panic.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State as Extract;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kube::core::Status;
+use kube::core::admission::AdmissionResponse;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::review::{API_VERSION, BadReview};
+use super::router::Shared;
+use crate::evaluate::{Caller, Context, Object, ObjectError, PinOutcome, pin};
+use crate::state::State;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Review {
+    #[serde(default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    request: Option<Request>,
+}
+
+#[derive(Default, Deserialize)]
+struct Gvk {
+    #[serde(default)]
+    kind: String,
+}
+
+#[derive(Default, Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    kind: Gvk,
+    #[serde(default)]
+    sub_resource: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    operation: String,
+    #[serde(default)]
+    user_info: UserInfo,
+    #[serde(default)]
+    object: Option<Value>,
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// What `/mutate` answered, for the log.
+struct Mutation {
+    response: AdmissionResponse,
+    uid: String,
+    kind: String,
+    operation: String,
+    namespace: String,
+    name: String,
+    /// "pinned", "unchanged", "refused", "unreadable" or "unjudged".
+    outcome: &'static str,
+    dry_run: bool,
+}
+
+pub(super) async fn mutate(Extract(shared): Extract<Shared>, body: Bytes) -> Response {
+    let started = Instant::now();
+    let state = &shared.state;
+    match answer(&body, state) {
+        Err(bad) => {
+            state.metrics.error(bad.metric_label());
+            tracing::warn!(error = %bad, "rejected a malformed mutating admission request");
+            (StatusCode::BAD_REQUEST, format!("{bad}\n")).into_response()
+        }
+        Ok(m) => {
+            tracing::info!(
+                uid = %m.uid,
+                kind = %m.kind,
+                operation = %m.operation,
+                namespace = %m.namespace,
+                name = %m.name,
+                outcome = m.outcome,
+                dry_run = m.dry_run,
+                duration_us = started.elapsed().as_micros() as u64,
+                "mutation"
+            );
+            match serde_json::to_value(m.response.into_review()).map(base64_patch).and_then(|r| serde_json::to_vec(&r))
+            {
+                Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+                Err(e) => {
+                    state.metrics.error("serialize");
+                    tracing::error!(error = %e, "could not serialize a mutating admission response");
+                    (StatusCode::SERVICE_UNAVAILABLE, "sovereign could not write its answer\n").into_response()
+                }
+            }
+        }
+    }
+}
+
+fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
+    let review: Review = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    if review.api_version != API_VERSION {
+        return Err(BadReview::Version(review.api_version));
+    }
+    if review.kind != "AdmissionReview" {
+        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
+    }
+    let request = review.request.ok_or(BadReview::NoRequest)?;
+    if request.uid.is_empty() {
+        return Err(BadReview::NoUid);
+    }
+    let mut m = Mutation {
+        response: unchanged(&request.uid),
+        uid: request.uid.clone(),
+        kind: request.kind.kind.clone(),
+        operation: request.operation.clone(),
+        namespace: request.namespace.clone().unwrap_or_default(),
+        name: String::new(),
+        outcome: "unjudged",
+        dry_run: request.dry_run.unwrap_or(false),
+    };
+    // A pod's affinity cannot change once it exists; workloads may be pinned on update too.
+    let judged = match request.operation.as_str() {
+        "CREATE" => request.sub_resource.is_none(),
+        "UPDATE" => request.sub_resource.is_none() && m.kind != "Pod",
+        _ => false,
+    };
+    let Some(mut value) = request.object.filter(|_| judged) else { return Ok(m) };
+    if let Value::Object(map) = &mut value
+        && map.get("kind").and_then(Value::as_str).is_none_or(str::is_empty)
+    {
+        map.insert("kind".into(), Value::String(m.kind.clone()));
+    }
+    let deleting = value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null());
+    if deleting {
+        return Ok(m);
+    }
+    let object = match Object::parse(&value) {
+        Ok(object) => object,
+        Err(e) => return Ok(unreadable(m, state, &e)),
+    };
+    if !matches!(object, Object::Pod { .. } | Object::Workload { .. }) {
+        return Ok(m);
+    }
+    m.name = object.display_name();
+    let ctx = Context {
+        namespace: request.namespace.as_deref(),
+        user: request.user_info.username.as_deref(),
+        groups: &request.user_info.groups,
+        dry_run: request.dry_run.unwrap_or(false),
+        ..Context::of(Caller::Admission)
+    };
+    let outcome = {
+        let policies = state.policies.load();
+        let inventory = state.read_inventory();
+        pin(&value, &object, &ctx, &inventory, &policies)
+    };
+    match outcome {
+        PinOutcome::Untouched => m.outcome = "unchanged",
+        PinOutcome::Refused(why) => {
+            m.outcome = "refused";
+            tracing::info!(uid = %m.uid, reason = %why, "not pinned; validation judges it as it is");
+        }
+        PinOutcome::Pinned(pinning) => {
+            let warning = pinning.warning();
+            match m.response.clone().with_patch(pinning.patch.clone()) {
+                Ok(mut response) => {
+                    response.warnings = Some(vec![warning]);
+                    m.response = response;
+                    m.outcome = "pinned";
+                    if !m.dry_run {
+                        for p in &pinning.pinned {
+                            state.metrics.pinned(&p.policy, &p.data_class, &m.kind);
+                        }
+                    }
+                }
+                Err(e) => {
+                    state.metrics.error("serialize_patch");
+                    tracing::error!(uid = %m.uid, error = %e, "could not serialize a pinning patch");
+                }
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// An object this endpoint cannot read: allowed unchanged, for validation to reject.
+fn unreadable(mut m: Mutation, state: &State, error: &ObjectError) -> Mutation {
+    state.metrics.error("malformed_object");
+    tracing::warn!(uid = %m.uid, error = %error, "not pinned: the object cannot be read");
+    m.response.warnings = Some(vec![format!("sovereign could not read this {} to pin it: {error}", m.kind)]);
+    m.outcome = "unreadable";
+    m
+}
+
+/// kube serializes `response.patch` as an array of bytes; the API server's own types (and every
+/// client reading a review) expect a Go `[]byte`, i.e. a base64 string.
+fn base64_patch(mut review: Value) -> Value {
+    if let Some(patch) = review.pointer_mut("/response/patch")
+        && let Some(bytes) = patch.as_array()
+    {
+        let bytes: Vec<u8> = bytes.iter().filter_map(Value::as_u64).map(|b| b as u8).collect();
+        *patch = Value::String(base64(&bytes));
+    }
+    review
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn unchanged(uid: &str) -> AdmissionResponse {
+    let mut response = AdmissionResponse::invalid("");
+    response.uid = uid.to_string();
+    response.allowed = true;
+    response.result = Status::default();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc_4648_test_vectors() {
+        let cases =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
+        for (plain, encoded) in cases {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
+        }
+    }
+}

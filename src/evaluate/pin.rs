@@ -1,0 +1,564 @@
+//! Remediation (SPEC §15): pin a classified Pod or pod template that is not confined to its
+//! allowed regions, by ANDing `<region label> In [R]` into every required node-affinity term.
+//!
+//! Pure: the object's JSON, the inventory and the policies in; a minimal RFC 6902 JSON Patch
+//! against that JSON out. The webhook (`POST /mutate`), `sovereign check` and `sovereign fix`
+//! all call [`pin`], so the cluster and the command line pin alike.
+//!
+//! Pinning only ever narrows placement: it never adds an ORed term, drops only terms no
+//! allowed node could match, and refuses (leaving the object to validation) when it could
+//! only make the pod unschedulable (`nodeName`, a `nodeSelector` outside R, every term empty
+//! after intersection). Storage is never rewritten.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::slice;
+
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOperation};
+use serde_json::{Map, Value, json};
+
+use super::message::{list, shorten};
+use super::placement::{inventory_reach, strict_reach};
+use super::topology::{Reach, RegionLabels, Requirement};
+use super::{Caller, Context, Object, evaluate};
+use crate::inventory::{Inventory, PodSpec};
+use crate::kinds::{Reading, TemplateAt};
+use crate::policy::{Placement, PolicySet, Remediation};
+
+/// The annotation recording what sovereign pinned: `<policy>/<class>=<regions>` (several
+/// classes are separated by `;`).
+pub const PINNED_ANNOTATION: &str = "sovereignty.io/pinned";
+
+const AFFINITY_PATH: [&str; 4] =
+    ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"];
+
+/// One data class an object was pinned for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pinned {
+    pub policy: String,
+    pub data_class: String,
+    /// The node label the requirement is on (the policy's trusted label, else its region label).
+    pub label: String,
+    /// The allowed regions, sorted.
+    pub regions: Vec<String>,
+}
+
+/// What pinning does to an object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PinOutcome {
+    /// No data class of the object asks for pinning, or its placement is already confined.
+    Untouched,
+    /// Pinning was asked for but cannot confine the pod without making it unschedulable;
+    /// validation judges it as it is.
+    Refused(Refusal),
+    /// The patch that pins it.
+    Pinned(Pinning),
+}
+
+/// Why an object that asks for pinning is left as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `spec.nodeName` is set: the pod is on (or bound for) that node whatever its affinity says.
+    NodeName(String),
+    /// A `nodeSelector` entry selects nodes outside the allowed regions.
+    NodeSelector { key: String, value: String },
+    /// Every required node-affinity term admits no allowed region.
+    EveryTermOutside,
+    /// The object's JSON does not have the shape its kind needs.
+    Shape(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NodeName(node) => write!(f, "it names node {node} in spec.nodeName"),
+            Refusal::NodeSelector { key, value } => {
+                write!(f, "its nodeSelector {key}: {value} selects nodes outside the allowed regions")
+            }
+            Refusal::EveryTermOutside => write!(f, "every required node-affinity term excludes all allowed regions"),
+            Refusal::Shape(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+/// A pinning: what was pinned, and the JSON Patch that does it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pinning {
+    pub pinned: Vec<Pinned>,
+    /// Never empty: an object that needs no change is [`PinOutcome::Untouched`].
+    pub patch: Patch,
+    /// `Kind namespace/name`, for messages.
+    pub who: String,
+}
+
+impl Pinning {
+    /// The value of [`PINNED_ANNOTATION`].
+    pub fn annotation(&self) -> String {
+        annotation(&self.pinned)
+    }
+
+    /// One line for an admission warning (at most [`super::SHORT_LIMIT`] characters).
+    pub fn warning(&self) -> String {
+        let mut by_label: BTreeMap<&str, (Vec<&str>, &[String])> = BTreeMap::new();
+        for p in &self.pinned {
+            let entry = by_label.entry(&p.label).or_insert((Vec::new(), &p.regions));
+            entry.0.push(&p.data_class);
+        }
+        let parts: Vec<String> = by_label
+            .iter()
+            .map(|(label, (classes, regions))| {
+                format!("{label} In [{}] ({})", list(regions.iter().map(String::as_str), 3), classes.join(", "))
+            })
+            .collect();
+        shorten(format!("sovereign pinned {} to {}", self.who, parts.join(" and ")))
+    }
+
+    /// Applies the patch to the JSON it was computed against.
+    pub fn apply(&self, value: &mut Value) -> Result<(), json_patch::PatchError> {
+        json_patch::patch(value, &self.patch)
+    }
+}
+
+fn annotation(pinned: &[Pinned]) -> String {
+    pinned
+        .iter()
+        .map(|p| format!("{}/{}={}", p.policy, p.data_class, p.regions.join(",")))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The regions each node label must be confined to. One `In` requirement per label.
+///
+/// Cross-border zones (SPEC §11, being added to the catalog in parallel): when a zone of an
+/// allowed region lies across a border, the pin must also keep the pod out of that zone. That
+/// is a second kind of entry here, `zone NotIn [Z]`, which [`narrow_term`] would merge by
+/// union of the excluded values instead of intersection; nothing else in this file changes.
+pub(crate) type Confinements = BTreeMap<String, BTreeSet<String>>;
+
+/// Works out whether and how to pin `object` (read from `value`). `ctx` as for [`evaluate`].
+pub fn pin(value: &Value, object: &Object, ctx: &Context, inventory: &Inventory, policies: &PolicySet) -> PinOutcome {
+    let (spec, spec_path, meta_paths): (&PodSpec, &[&str], Vec<&[&str]>) = match object {
+        Object::Pod { spec, .. } => (spec, &["spec"], vec![&["metadata"]]),
+        Object::Workload { kind, template, .. }
+            if matches!(kind.reading, Reading::Workload { template: TemplateAt::JobTemplate, .. }) =>
+        {
+            (
+                &template.spec,
+                &["spec", "jobTemplate", "spec", "template", "spec"],
+                vec![&["metadata"], &["spec", "jobTemplate", "spec", "template", "metadata"]],
+            )
+        }
+        Object::Workload { template, .. } => {
+            (&template.spec, &["spec", "template", "spec"], vec![&["metadata"], &["spec", "template", "metadata"]])
+        }
+        _ => return PinOutcome::Untouched,
+    };
+    if policies.is_empty() {
+        return PinOutcome::Untouched;
+    }
+    // Where the data could end up is not needed here, whoever asks.
+    let caller = if ctx.caller == Caller::Report { Caller::Check } else { ctx.caller };
+    let decision = evaluate(object, &Context { caller, ..*ctx }, inventory, policies);
+    let mut pinned = Vec::new();
+    let mut confine = Confinements::new();
+    for name in &decision.classes {
+        let Some(class) = policies.classes.get(name) else { continue };
+        let policy = policies.policy(class);
+        if class.remediation != Remediation::Pin || decision.exempted_by.contains(&policy.name) {
+            continue;
+        }
+        let labels = RegionLabels { policy };
+        let reach = match policy.placement {
+            Placement::Strict => strict_reach(spec, labels, inventory),
+            Placement::Inventory => inventory_reach(spec, labels, inventory),
+        };
+        if matches!(&reach, Reach::Within(set) if set.is_subset(&class.allowed)) {
+            continue;
+        }
+        if let Some(node) = spec.node_name.as_ref().filter(|n| !n.is_empty()) {
+            return PinOutcome::Refused(Refusal::NodeName(node.clone()));
+        }
+        for (key, value) in spec.node_selector.iter().flatten() {
+            let alone = [Requirement::label_in(key, slice::from_ref(value))];
+            if let Reach::Within(set) = labels.term_reach(&alone, inventory, false)
+                && !set.is_subset(&class.allowed)
+            {
+                return PinOutcome::Refused(Refusal::NodeSelector { key: key.clone(), value: value.clone() });
+            }
+        }
+        let label = labels.selector_label().to_string();
+        match confine.get_mut(&label) {
+            Some(regions) => regions.retain(|r| class.allowed.contains(r)),
+            None => {
+                confine.insert(label.clone(), class.allowed.clone());
+            }
+        }
+        pinned.push(Pinned {
+            policy: policy.name.clone(),
+            data_class: class.name.clone(),
+            label,
+            regions: class.allowed.iter().cloned().collect(),
+        });
+    }
+    if pinned.is_empty() {
+        return PinOutcome::Untouched;
+    }
+    let Some(spec_value) = lookup(value, spec_path).filter(|v| v.is_object()) else {
+        return PinOutcome::Refused(Refusal::Shape(format!("it has no {}", spec_path.join("."))));
+    };
+    let mut ops = match affinity_ops(spec_value, &pointer(spec_path), &confine) {
+        Ok(ops) => ops,
+        Err(refusal) => return PinOutcome::Refused(refusal),
+    };
+    if ops.is_empty() {
+        // Already pinned as far as pinning can go (e.g. Inventory placement with no allowed
+        // node yet): nothing to change, so the same object always gets the same answer.
+        return PinOutcome::Untouched;
+    }
+    let note = annotation(&pinned);
+    for path in meta_paths {
+        ops.extend(annotation_op(value, path, &note));
+    }
+    let namespace = ctx.namespace.filter(|n| !n.is_empty()).unwrap_or_else(|| object.meta().namespace_or_default());
+    let who = format!("{} {namespace}/{}", object.kind(), object.display_name());
+    PinOutcome::Pinned(Pinning { pinned, patch: Patch(ops), who })
+}
+
+fn lookup<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |v, key| v.get(key)).filter(|v| !v.is_null())
+}
+
+fn pointer(path: &[&str]) -> PointerBuf {
+    PointerBuf::from_tokens(path.iter().copied())
+}
+
+fn child(base: &PointerBuf, tokens: &[&str]) -> PointerBuf {
+    let mut out = base.clone();
+    for t in tokens {
+        out.push_back(*t);
+    }
+    out
+}
+
+fn add(path: PointerBuf, value: Value) -> PatchOperation {
+    PatchOperation::Add(AddOperation { path, value })
+}
+
+fn requirement(key: &str, regions: &BTreeSet<String>) -> Value {
+    json!({ "key": key, "operator": "In", "values": regions.iter().collect::<Vec<_>>() })
+}
+
+/// The operations that pin the pod spec at `base`, or why it cannot be pinned.
+pub(crate) fn affinity_ops(
+    spec: &Value,
+    base: &PointerBuf,
+    confine: &Confinements,
+) -> Result<Vec<PatchOperation>, Refusal> {
+    let fresh_term =
+        || json!({ "matchExpressions": confine.iter().map(|(k, r)| requirement(k, r)).collect::<Vec<_>>() });
+    // Walk down to the terms; where the path stops, add the rest of it with one new term.
+    let mut current = spec;
+    for (depth, key) in AFFINITY_PATH.iter().enumerate() {
+        let next = current.get(key).filter(|v| !v.is_null());
+        let missing = match next {
+            None => true,
+            Some(Value::Array(terms)) => depth == AFFINITY_PATH.len() - 1 && terms.is_empty(),
+            Some(_) => false,
+        };
+        if missing {
+            let mut value = json!([fresh_term()]);
+            for k in AFFINITY_PATH[depth + 1..].iter().rev() {
+                value = Value::Object(Map::from_iter([(k.to_string(), value)]));
+            }
+            return Ok(vec![add(child(base, &AFFINITY_PATH[..=depth]), value)]);
+        }
+        current = next.expect("not missing");
+        if !current.is_object() && depth < AFFINITY_PATH.len() - 1 {
+            return Err(Refusal::Shape(format!("its {} is not an object", AFFINITY_PATH[..=depth].join("."))));
+        }
+    }
+    let Value::Array(terms) = current else {
+        return Err(Refusal::Shape("its nodeSelectorTerms is not a list".into()));
+    };
+    let terms_path = child(base, &AFFINITY_PATH);
+    let mut ops = Vec::new();
+    let mut dropped = Vec::new();
+    let mut survivors = 0usize;
+    for (i, term) in terms.iter().enumerate() {
+        let index = i.to_string();
+        match narrow_term(term, &child(&terms_path, &[&index]), confine) {
+            TermEdit::Empty => {}
+            TermEdit::Dropped => dropped.push(i),
+            TermEdit::Kept(term_ops) => {
+                survivors += 1;
+                ops.extend(term_ops);
+            }
+        }
+    }
+    if survivors == 0 {
+        return Err(Refusal::EveryTermOutside);
+    }
+    for i in dropped.into_iter().rev() {
+        ops.push(PatchOperation::Remove(RemoveOperation { path: child(&terms_path, &[&i.to_string()]) }));
+    }
+    Ok(ops)
+}
+
+enum TermEdit {
+    /// A term with no requirement, which matches no node: left as it is.
+    Empty,
+    /// No allowed region satisfies the term: it is removed.
+    Dropped,
+    /// The operations that narrow the term (none when it is narrow enough).
+    Kept(Vec<PatchOperation>),
+}
+
+fn array<'v>(term: &'v Value, key: &str) -> &'v [Value] {
+    term.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
+
+/// Narrows one term: requirements on a confined label are intersected with the allowed
+/// regions (one `In` in place of them), labels it does not mention get an `In` appended.
+fn narrow_term(term: &Value, path: &PointerBuf, confine: &Confinements) -> TermEdit {
+    let exprs = array(term, "matchExpressions");
+    if exprs.is_empty() && array(term, "matchFields").is_empty() {
+        return TermEdit::Empty;
+    }
+    let exprs_path = child(path, &["matchExpressions"]);
+    let mut replaces = Vec::new();
+    let mut removes = Vec::new();
+    let mut appends = Vec::new();
+    for (label, allowed) in confine {
+        let on_label: Vec<usize> =
+            (0..exprs.len()).filter(|&j| exprs[j].get("key").and_then(Value::as_str) == Some(label)).collect();
+        let Some(&first) = on_label.first() else {
+            appends.push(requirement(label, allowed));
+            continue;
+        };
+        let kept: BTreeSet<String> =
+            allowed.iter().filter(|r| on_label.iter().all(|&j| admits(&exprs[j], r))).cloned().collect();
+        if kept.is_empty() {
+            return TermEdit::Dropped;
+        }
+        let already = on_label.len() == 1 && {
+            let e = &exprs[first];
+            let values: BTreeSet<&str> = array(e, "values").iter().filter_map(Value::as_str).collect();
+            e.get("operator").and_then(Value::as_str) == Some("In")
+                && values == kept.iter().map(String::as_str).collect()
+        };
+        if !already {
+            replaces.push(PatchOperation::Replace(ReplaceOperation {
+                path: child(&exprs_path, &[&first.to_string()]),
+                value: requirement(label, &kept),
+            }));
+            removes.extend(on_label[1..].iter().copied());
+        }
+    }
+    let mut ops = replaces;
+    removes.sort_unstable();
+    for j in removes.into_iter().rev() {
+        ops.push(PatchOperation::Remove(RemoveOperation { path: child(&exprs_path, &[&j.to_string()]) }));
+    }
+    if term.get("matchExpressions").and_then(Value::as_array).is_none() && !appends.is_empty() {
+        ops.push(add(exprs_path, Value::Array(appends)));
+    } else {
+        ops.extend(appends.into_iter().map(|a| add(child(&exprs_path, &["-"]), a)));
+    }
+    TermEdit::Kept(ops)
+}
+
+/// Whether a node whose label has the value `region` satisfies the requirement (on that label).
+fn admits(requirement: &Value, region: &str) -> bool {
+    let values: Vec<&str> = array(requirement, "values").iter().filter_map(Value::as_str).collect();
+    let number = |s: &str| s.parse::<i64>().ok();
+    match requirement.get("operator").and_then(Value::as_str).unwrap_or_default() {
+        "In" => values.contains(&region),
+        "NotIn" => !values.contains(&region),
+        "Exists" => true,
+        "DoesNotExist" => false,
+        op @ ("Gt" | "Lt") => match (number(region), values.first().and_then(|b| number(b))) {
+            (Some(v), Some(bound)) => (op == "Gt" && v > bound) || (op == "Lt" && v < bound),
+            _ => false,
+        },
+        // An operator the API server would not accept: keep nothing rather than guess.
+        _ => false,
+    }
+}
+
+/// Sets the annotation on the metadata at `path`, creating what is missing; `None` when it
+/// already has that value.
+fn annotation_op(value: &Value, path: &[&str], note: &str) -> Option<PatchOperation> {
+    let meta = lookup(value, path);
+    let annotations = meta.and_then(|m| m.get("annotations")).filter(|a| a.is_object());
+    if annotations.and_then(|a| a.get(PINNED_ANNOTATION)).and_then(Value::as_str) == Some(note) {
+        return None;
+    }
+    let entry = || Value::Object(Map::from_iter([(PINNED_ANNOTATION.to_string(), Value::String(note.to_string()))]));
+    Some(match (meta.filter(|m| m.is_object()), annotations) {
+        (None, _) => add(pointer(path), json!({ "annotations": entry() })),
+        (Some(_), None) => add(child(&pointer(path), &["annotations"]), entry()),
+        (Some(_), Some(_)) => {
+            add(child(&pointer(path), &["annotations", PINNED_ANNOTATION]), Value::String(note.into()))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The property: for random nodes and random required affinities, pinning lets no node
+    //! outside R match any term, and every node in R that matched before still matches.
+
+    use super::*;
+
+    const LABEL: &str = "topology.kubernetes.io/region";
+    const REGIONS: [&str; 6] = ["r0", "r1", "r2", "r3", "r4", "r5"];
+    const OTHER_KEYS: [&str; 2] = ["disk", "tier"];
+    const OTHER_VALUES: [&str; 3] = ["a", "b", "c"];
+
+    /// xorshift64*: deterministic, so a failure always reproduces from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+        fn subset(&mut self, items: &[&str]) -> Vec<String> {
+            let mut out: Vec<String> = items.iter().filter(|_| self.below(2) == 0).map(|s| s.to_string()).collect();
+            if out.is_empty() {
+                out.push(self.pick(items).to_string());
+            }
+            out
+        }
+    }
+
+    type Node = BTreeMap<String, String>;
+
+    fn random_node(rng: &mut Rng) -> Node {
+        let mut node = Node::new();
+        if rng.below(8) != 0 {
+            node.insert(LABEL.into(), rng.pick(&REGIONS).into());
+        }
+        for key in OTHER_KEYS {
+            if rng.below(2) == 0 {
+                node.insert(key.into(), rng.pick(&OTHER_VALUES).into());
+            }
+        }
+        node.insert("kubernetes.io/hostname".into(), format!("n{}", rng.below(4)));
+        node
+    }
+
+    fn random_requirement(rng: &mut Rng) -> Value {
+        let on_region = rng.below(2) == 0;
+        let (key, pool): (&str, &[&str]) =
+            if on_region { (LABEL, &REGIONS) } else { (rng.pick(&OTHER_KEYS), &OTHER_VALUES) };
+        match rng.below(4) {
+            0 => json!({ "key": key, "operator": "In", "values": rng.subset(pool) }),
+            1 => json!({ "key": key, "operator": "NotIn", "values": rng.subset(pool) }),
+            2 => json!({ "key": key, "operator": "Exists" }),
+            _ => json!({ "key": key, "operator": "DoesNotExist" }),
+        }
+    }
+
+    fn random_spec(rng: &mut Rng) -> Value {
+        if rng.below(5) == 0 {
+            return json!({ "containers": [] });
+        }
+        let terms: Vec<Value> = (0..1 + rng.below(3))
+            .map(|_| {
+                let exprs: Vec<Value> = (0..rng.below(4)).map(|_| random_requirement(rng)).collect();
+                let mut term = Map::new();
+                if !exprs.is_empty() || rng.below(2) == 0 {
+                    term.insert("matchExpressions".into(), Value::Array(exprs));
+                }
+                if rng.below(4) == 0 {
+                    let host = format!("n{}", rng.below(4));
+                    term.insert(
+                        "matchFields".into(),
+                        json!([{ "key": "metadata.name", "operator": "In", "values": [host] }]),
+                    );
+                }
+                Value::Object(term)
+            })
+            .collect();
+        json!({ "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": terms } } } })
+    }
+
+    /// An independent reading of the API server's matching rules.
+    fn matches(node: &Node, spec: &Value) -> bool {
+        let Some(terms) = lookup(spec, &AFFINITY_PATH).and_then(Value::as_array) else { return true };
+        terms.iter().any(|term| {
+            let exprs = array(term, "matchExpressions");
+            let fields = array(term, "matchFields");
+            if exprs.is_empty() && fields.is_empty() {
+                return false;
+            }
+            let holds = |r: &Value, value: Option<&String>| {
+                let values: Vec<&str> = array(r, "values").iter().filter_map(Value::as_str).collect();
+                match r["operator"].as_str().unwrap() {
+                    "In" => value.is_some_and(|v| values.contains(&v.as_str())),
+                    "NotIn" => value.is_none_or(|v| !values.contains(&v.as_str())),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    other => panic!("unexpected operator {other}"),
+                }
+            };
+            exprs.iter().all(|r| holds(r, node.get(r["key"].as_str().unwrap())))
+                && fields.iter().all(|r| holds(r, node.get("kubernetes.io/hostname")))
+        })
+    }
+
+    #[test]
+    fn pinning_excludes_every_node_outside_the_allowed_regions_and_keeps_every_allowed_one() {
+        let mut rng = Rng(0x5EED_5EED_1234_5678);
+        let (mut pinned, mut refused) = (0, 0);
+        for case in 0..3000 {
+            let allowed: BTreeSet<String> = rng.subset(&REGIONS).into_iter().collect();
+            let confine = Confinements::from([(LABEL.to_string(), allowed.clone())]);
+            let spec = random_spec(&mut rng);
+            let nodes: Vec<Node> = (0..12).map(|_| random_node(&mut rng)).collect();
+            let in_r = |n: &Node| n.get(LABEL).is_some_and(|r| allowed.contains(r));
+            match affinity_ops(&spec, &PointerBuf::root(), &confine) {
+                Err(Refusal::EveryTermOutside) => {
+                    refused += 1;
+                    for node in nodes.iter().filter(|n| in_r(n)) {
+                        assert!(
+                            !matches(node, &spec),
+                            "case {case}: refused, yet allowed node {node:?} matched {spec}"
+                        );
+                    }
+                }
+                Err(other) => panic!("case {case}: unexpected refusal {other:?}"),
+                Ok(ops) => {
+                    pinned += 1;
+                    let mut after = spec.clone();
+                    json_patch::patch(&mut after, &ops).unwrap_or_else(|e| panic!("case {case}: {e} for {spec}"));
+                    for node in &nodes {
+                        if in_r(node) {
+                            if matches(node, &spec) {
+                                assert!(matches(node, &after), "case {case}: lost {node:?}\n{spec}\n{after}");
+                            }
+                        } else {
+                            assert!(!matches(node, &after), "case {case}: {node:?} outside R matches\n{after}");
+                        }
+                    }
+                    let again = affinity_ops(&after, &PointerBuf::root(), &confine).expect("a pinned spec pins");
+                    assert!(again.is_empty(), "case {case}: pinning again changed {after}: {again:?}");
+                }
+            }
+        }
+        assert!(
+            pinned > 1000 && refused > 50,
+            "the generator covers both outcomes: {pinned} pinned, {refused} refused"
+        );
+    }
+}
