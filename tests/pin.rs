@@ -281,3 +281,45 @@ spec:
     let decision = evaluate(&Object::parse(&after).unwrap(), &Context::default(), &inv, &pinning_policy());
     assert_verdict(&decision, Verdict::Allow);
 }
+
+/// Pinning under `countries: [US]` on AWS keeps the pod off us-east-1's Local Zones abroad
+/// (Buenos Aires, Lima, ...): a region requirement alone would still let it land there.
+#[test]
+fn pinning_to_a_region_with_zones_abroad_also_keeps_the_pod_off_them() {
+    let policy = r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyPolicy
+metadata: { name: us-only }
+spec:
+  providers: [aws]
+  remediation: Pin
+  jurisdictions: [{ name: US, countries: [US] }]
+  dataClasses: [{ name: pii, allowedJurisdictions: [US] }]
+  classify:
+    - namespaceSelector: { matchLabels: { tenant: gov-id } }
+      dataClasses: [pii]
+"#;
+    let set = policies(&[policy]);
+    let inv = inventory(
+        "apiVersion: v1\nkind: Namespace\nmetadata: { name: gov-id, labels: { tenant: gov-id } }\n---\napiVersion: v1\nkind: Node\nmetadata: { name: iad, labels: { topology.kubernetes.io/region: us-east-1, topology.kubernetes.io/zone: us-east-1a } }\n",
+    );
+    let (mut value, outcome) = outcome(&pod(""), &set, &inv);
+    let PinOutcome::Pinned(pinning) = outcome else { panic!("expected a pinning, got {outcome:?}") };
+    pinning.apply(&mut value).unwrap();
+    let terms = value
+        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .unwrap();
+    let zone_rule = terms[0]["matchExpressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "topology.kubernetes.io/zone")
+        .unwrap_or_else(|| panic!("no zone requirement: {terms:#}"));
+    assert_eq!(zone_rule["operator"], "NotIn");
+    let kept_out: Vec<&str> = zone_rule["values"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(kept_out.contains(&"us-east-1-bue-1a") && kept_out.contains(&"us-east-1-lim-1a"), "{kept_out:?}");
+    let object = Object::parse(&value).unwrap();
+    let decision = evaluate(&object, &Context::default(), &inv, &set);
+    assert_eq!(decision.verdict, Verdict::Allow, "{decision:#?}");
+    assert_eq!(pin(&value, &object, &Context::default(), &inv, &set), PinOutcome::Untouched);
+}

@@ -19,8 +19,9 @@ use serde_json::{Map, Value, json};
 
 use super::message::{list, shorten};
 use super::placement::{inventory_reach, strict_reach};
-use super::topology::{Reach, RegionLabels, Requirement};
+use super::topology::{Reach, RegionLabels, Requirement, ZONE_LABEL};
 use super::{Caller, Context, Object, evaluate};
+use crate::catalog;
 use crate::inventory::{Inventory, PodSpec};
 use crate::kinds::{Reading, TemplateAt};
 use crate::policy::{Placement, PolicySet, Remediation};
@@ -129,12 +130,11 @@ fn annotation(pinned: &[Pinned]) -> String {
 }
 
 /// The regions each node label must be confined to. One `In` requirement per label.
-///
-/// Cross-border zones (SPEC §11, being added to the catalog in parallel): when a zone of an
-/// allowed region lies across a border, the pin must also keep the pod out of that zone. That
-/// is a second kind of entry here, `zone NotIn [Z]`, which [`narrow_term`] would merge by
-/// union of the excluded values instead of intersection; nothing else in this file changes.
 pub(crate) type Confinements = BTreeMap<String, BTreeSet<String>>;
+
+/// The values each node label must not have: the catalogued zones across a border that an
+/// allowed region holds (SPEC §11), kept out with `<zone label> NotIn [Z]`.
+pub(crate) type Exclusions = BTreeMap<String, BTreeSet<String>>;
 
 /// Works out whether and how to pin `object` (read from `value`). `ctx` as for [`evaluate`].
 pub fn pin(value: &Value, object: &Object, ctx: &Context, inventory: &Inventory, policies: &PolicySet) -> PinOutcome {
@@ -162,6 +162,7 @@ pub fn pin(value: &Value, object: &Object, ctx: &Context, inventory: &Inventory,
     let decision = evaluate(object, &Context { caller, ..*ctx }, inventory, policies);
     let mut pinned = Vec::new();
     let mut confine = Confinements::new();
+    let mut exclude = Exclusions::new();
     for name in &decision.classes {
         let Some(class) = policies.classes.get(name) else { continue };
         let policy = policies.policy(class);
@@ -188,6 +189,18 @@ pub fn pin(value: &Value, object: &Object, ctx: &Context, inventory: &Inventory,
             }
         }
         let label = labels.selector_label().to_string();
+        // A region that holds zones abroad confines a pod only together with a zone
+        // requirement keeping it off them. Not under a trusted label: kubelets set their
+        // own zone labels, so a zone requirement proves nothing there.
+        if policy.trusted_region_label.is_none() {
+            for region in &class.allowed {
+                for zone in catalog::zones_abroad(region, &policy.providers) {
+                    if !class.allowed.contains(zone.name) {
+                        exclude.entry(ZONE_LABEL.to_string()).or_default().insert(zone.name.to_string());
+                    }
+                }
+            }
+        }
         match confine.get_mut(&label) {
             Some(regions) => regions.retain(|r| class.allowed.contains(r)),
             None => {
@@ -207,7 +220,7 @@ pub fn pin(value: &Value, object: &Object, ctx: &Context, inventory: &Inventory,
     let Some(spec_value) = lookup(value, spec_path).filter(|v| v.is_object()) else {
         return PinOutcome::Refused(Refusal::Shape(format!("it has no {}", spec_path.join("."))));
     };
-    let mut ops = match affinity_ops(spec_value, &pointer(spec_path), &confine) {
+    let mut ops = match affinity_ops(spec_value, &pointer(spec_path), &confine, &exclude) {
         Ok(ops) => ops,
         Err(refusal) => return PinOutcome::Refused(refusal),
     };
@@ -249,14 +262,22 @@ fn requirement(key: &str, regions: &BTreeSet<String>) -> Value {
     json!({ "key": key, "operator": "In", "values": regions.iter().collect::<Vec<_>>() })
 }
 
+fn not_in(key: &str, values: &BTreeSet<String>) -> Value {
+    json!({ "key": key, "operator": "NotIn", "values": values.iter().collect::<Vec<_>>() })
+}
+
 /// The operations that pin the pod spec at `base`, or why it cannot be pinned.
 pub(crate) fn affinity_ops(
     spec: &Value,
     base: &PointerBuf,
     confine: &Confinements,
+    exclude: &Exclusions,
 ) -> Result<Vec<PatchOperation>, Refusal> {
-    let fresh_term =
-        || json!({ "matchExpressions": confine.iter().map(|(k, r)| requirement(k, r)).collect::<Vec<_>>() });
+    let fresh_term = || {
+        let ins = confine.iter().map(|(k, r)| requirement(k, r));
+        let not_ins = exclude.iter().map(|(k, z)| not_in(k, z));
+        json!({ "matchExpressions": ins.chain(not_ins).collect::<Vec<_>>() })
+    };
     // Walk down to the terms; where the path stops, add the rest of it with one new term.
     let mut current = spec;
     for (depth, key) in AFFINITY_PATH.iter().enumerate() {
@@ -287,7 +308,7 @@ pub(crate) fn affinity_ops(
     let mut survivors = 0usize;
     for (i, term) in terms.iter().enumerate() {
         let index = i.to_string();
-        match narrow_term(term, &child(&terms_path, &[&index]), confine) {
+        match narrow_term(term, &child(&terms_path, &[&index]), confine, exclude) {
             TermEdit::Empty => {}
             TermEdit::Dropped => dropped.push(i),
             TermEdit::Kept(term_ops) => {
@@ -319,8 +340,9 @@ fn array<'v>(term: &'v Value, key: &str) -> &'v [Value] {
 }
 
 /// Narrows one term: requirements on a confined label are intersected with the allowed
-/// regions (one `In` in place of them), labels it does not mention get an `In` appended.
-fn narrow_term(term: &Value, path: &PointerBuf, confine: &Confinements) -> TermEdit {
+/// regions (one `In` in place of them), labels it does not mention get an `In` appended;
+/// excluded values the term does not already keep out get a `NotIn` appended.
+fn narrow_term(term: &Value, path: &PointerBuf, confine: &Confinements, exclude: &Exclusions) -> TermEdit {
     let exprs = array(term, "matchExpressions");
     if exprs.is_empty() && array(term, "matchFields").is_empty() {
         return TermEdit::Empty;
@@ -353,6 +375,15 @@ fn narrow_term(term: &Value, path: &PointerBuf, confine: &Confinements) -> TermE
                 value: requirement(label, &kept),
             }));
             removes.extend(on_label[1..].iter().copied());
+        }
+    }
+    for (label, values) in exclude {
+        let on_label: Vec<&Value> =
+            exprs.iter().filter(|e| e.get("key").and_then(Value::as_str) == Some(label)).collect();
+        let admitted: BTreeSet<String> =
+            values.iter().filter(|v| on_label.iter().all(|e| admits(e, v))).cloned().collect();
+        if !admitted.is_empty() {
+            appends.push(not_in(label, &admitted));
         }
     }
     let mut ops = replaces;
@@ -527,7 +558,7 @@ mod tests {
             let spec = random_spec(&mut rng);
             let nodes: Vec<Node> = (0..12).map(|_| random_node(&mut rng)).collect();
             let in_r = |n: &Node| n.get(LABEL).is_some_and(|r| allowed.contains(r));
-            match affinity_ops(&spec, &PointerBuf::root(), &confine) {
+            match affinity_ops(&spec, &PointerBuf::root(), &confine, &Exclusions::new()) {
                 Err(Refusal::EveryTermOutside) => {
                     refused += 1;
                     for node in nodes.iter().filter(|n| in_r(n)) {
@@ -551,7 +582,8 @@ mod tests {
                             assert!(!matches(node, &after), "case {case}: {node:?} outside R matches\n{after}");
                         }
                     }
-                    let again = affinity_ops(&after, &PointerBuf::root(), &confine).expect("a pinned spec pins");
+                    let again = affinity_ops(&after, &PointerBuf::root(), &confine, &Exclusions::new())
+                        .expect("a pinned spec pins");
                     assert!(again.is_empty(), "case {case}: pinning again changed {after}: {again:?}");
                 }
             }
