@@ -2,6 +2,7 @@
 //! No I/O, no async; the webhook, the CLI and the audit all call [`evaluate`].
 
 mod classify;
+mod evidence;
 mod incoming;
 mod message;
 mod object;
@@ -135,7 +136,9 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
             let ns = judge.namespace();
             let inherited = claim_classes(spec, &[], ns, inventory);
             let found = classify(&[meta.labels.as_ref()], Some(ns), &inherited, inventory, policies);
-            judge.classes(found, |p| pod_exposures(spec, &[], "it", ns, p, inventory));
+            judge.classes(found, |p| {
+                evidence::with_copied_region(pod_exposures(spec, &[], "it", ns, p, inventory), meta.labels.as_ref(), spec)
+            });
         }
         Object::Workload { meta, template, claim_templates, .. } => {
             let ns = judge.namespace();
