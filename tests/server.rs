@@ -437,7 +437,11 @@ fn oversized_review(padding: usize) -> Vec<u8> {
 }
 
 /// POSTs an oversized review over one HTTP version; the version answered, status and body.
-async fn post_oversized(server: &TestServer, client: &reqwest::Client, padding: usize) -> (reqwest::Version, u16, String) {
+async fn post_oversized(
+    server: &TestServer,
+    client: &reqwest::Client,
+    padding: usize,
+) -> (reqwest::Version, u16, String) {
     let response = client
         .post(server.url("/validate"))
         .header("content-type", "application/json")

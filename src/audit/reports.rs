@@ -254,9 +254,15 @@ spec:
         };
         assert_eq!(report.body_for(Format::PolicyReport), report.body);
         let open = report.body_for(Format::OpenReports);
-        assert_eq!((open["apiVersion"].as_str(), open["kind"].as_str()), (Some("openreports.io/v1alpha1"), Some("Report")));
+        assert_eq!(
+            (open["apiVersion"].as_str(), open["kind"].as_str()),
+            (Some("openreports.io/v1alpha1"), Some("Report"))
+        );
         assert_eq!(open["source"], "sovereign");
-        assert_eq!((&open["results"], &open["summary"], &open["metadata"]), (&report.body["results"], &report.body["summary"], &report.body["metadata"]));
+        assert_eq!(
+            (&open["results"], &open["summary"], &open["metadata"]),
+            (&report.body["results"], &report.body["summary"], &report.body["metadata"])
+        );
         let cluster = Report { namespace: String::new(), body: json!({}) };
         assert_eq!(cluster.body_for(Format::OpenReports)["kind"], "ClusterReport");
         assert_eq!(cluster.body_for(Format::PolicyReport)["kind"], "ClusterPolicyReport");

@@ -94,11 +94,11 @@ impl Writer {
     pub async fn report(&self, report: &Report) -> kube::Result<()> {
         let formats = self.report_formats().await?;
         if formats.is_empty() {
-            let none = format!(
-                "none of the report APIs is served ({})",
-                Format::ALL.map(Format::api_version).join(", ")
-            );
-            return Err(kube::Error::Api(kube::core::Status { code: 404, message: none, ..Default::default() }.boxed()));
+            let none =
+                format!("none of the report APIs is served ({})", Format::ALL.map(Format::api_version).join(", "));
+            return Err(kube::Error::Api(
+                kube::core::Status { code: 404, message: none, ..Default::default() }.boxed(),
+            ));
         }
         for format in formats {
             let gvk = GroupVersionKind::gvk(format.group(), format.version(), format.kind(&report.namespace));

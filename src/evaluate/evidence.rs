@@ -21,7 +21,11 @@ pub(crate) fn copied_region<'a>(labels: Option<&'a Labels>, spec: &PodSpec) -> O
 
 /// Adds the copied region of a bound pod to its exposures, unless the pod's placement
 /// already names exactly that region (then it would only repeat it).
-pub(super) fn with_copied_region(mut exposures: Vec<Exposure>, labels: Option<&Labels>, spec: &PodSpec) -> Vec<Exposure> {
+pub(super) fn with_copied_region(
+    mut exposures: Vec<Exposure>,
+    labels: Option<&Labels>,
+    spec: &PodSpec,
+) -> Vec<Exposure> {
     let (Some(region), Some(node)) = (copied_region(labels, spec), spec.node_name.as_deref()) else {
         return exposures;
     };
@@ -132,6 +136,9 @@ spec:
     fn the_copied_region_places_a_pod_whose_node_is_not_in_the_inventory() {
         let decision = judge(COPIED_VIRGINIA, "  nodeName: gone\n", &cluster("ap-southeast-3"));
         let all: Vec<&str> = decision.violations.iter().map(|v| v.message.as_str()).collect();
-        assert!(all.iter().any(|m| m.contains("copied from node gone at binding: it was placed in region us-east-1")), "{all:#?}");
+        assert!(
+            all.iter().any(|m| m.contains("copied from node gone at binding: it was placed in region us-east-1")),
+            "{all:#?}"
+        );
     }
 }

@@ -137,7 +137,11 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
             let inherited = claim_classes(spec, &[], ns, inventory);
             let found = classify(&[meta.labels.as_ref()], Some(ns), &inherited, inventory, policies);
             judge.classes(found, |p| {
-                evidence::with_copied_region(pod_exposures(spec, &[], "it", ns, p, inventory), meta.labels.as_ref(), spec)
+                evidence::with_copied_region(
+                    pod_exposures(spec, &[], "it", ns, p, inventory),
+                    meta.labels.as_ref(),
+                    spec,
+                )
             });
         }
         Object::Workload { meta, template, claim_templates, .. } => {

@@ -24,11 +24,8 @@ pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// Middleware: reads the body up to `limit` bytes and hands it on whole, or answers 413.
 pub async fn enforce(State(limit): State<usize>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > limit as u64) {
         drain(stream).await;
