@@ -33,7 +33,8 @@ pub fn server_version() -> &'static (u32, String) {
         let out = kubectl(&["get", "--raw", "/version"]).success();
         let version: serde_json::Value = serde_json::from_str(&out.stdout).expect("/version is JSON");
         // "20", or "35+" on some builds.
-        let minor = version["minor"].as_str().unwrap_or_default().trim_end_matches('+').parse().expect("a minor version");
+        let minor =
+            version["minor"].as_str().unwrap_or_default().trim_end_matches('+').parse().expect("a minor version");
         (minor, version["gitVersion"].as_str().expect("a gitVersion").to_string())
     })
 }
