@@ -19,8 +19,7 @@ fn fixtures() {
         path("crds/sovereigntypolicies.sovereignty.io.yaml").to_str().unwrap(),
     ])
     .success();
-    kubectl(&["wait", "--for=condition=Established", "--timeout=60s", "crd/sovereigntypolicies.sovereignty.io"])
-        .success();
+    wait_established("sovereigntypolicies.sovereignty.io");
     Namespace::new("gov-id", &[("tenant", "gov-id")]);
     Namespace::new("open", &[]);
     apply(FIXTURES).success();

@@ -31,7 +31,7 @@ fn crds() {
         kubectl(&["apply", "--validate=false", "-f", path(file).to_str().unwrap()]).success();
     }
     for crd in names {
-        kubectl(&["wait", "--for=condition=Established", "--timeout=60s", &format!("crd/{crd}")]).success();
+        wait_established(crd);
     }
 }
 

@@ -47,7 +47,8 @@ for version in "${versions[@]}"; do
   dir=$(mktemp -d "/tmp/sovereign-e2e-$version.XXXXXX")
   dirs+=("$dir")
   (
-    eval "$("$e2e/control-plane.sh" start "$dir" "$version" | tail -n 1)"
+    export_line=$("$e2e/control-plane.sh" start "$dir" "$version" | tail -n 1)
+    eval "$export_line"
     export SOVEREIGN_E2E_DIR="$dir"
     suites
   )

@@ -381,6 +381,15 @@ impl Namespace {
     }
 }
 
+/// Waits until a CRD is Established. Right after it is created its status may have no
+/// conditions yet, which `kubectl wait` reports as an error rather than waiting: retried.
+pub fn wait_established(crd: &str) {
+    let target = format!("crd/{crd}");
+    eventually(&format!("{target} to be Established"), Duration::from_secs(60), || {
+        kubectl(&["wait", "--for=condition=Established", "--timeout=30s", &target]).ok.then_some(())
+    });
+}
+
 pub fn path(relative: &str) -> PathBuf {
     Path::new(ROOT).join(relative)
 }
