@@ -17,6 +17,23 @@ fn inline_list(text: &str) -> Option<Vec<String>> {
     Some(inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.trim_matches('"').to_string()).collect())
 }
 
+/// A value rendered by `{{ include "NAME" . }}`: the union of the inline lists the named
+/// template in `_helpers.tpl` can render (whichever branch a cluster version takes).
+fn included_lists(value: &str) -> Option<Vec<String>> {
+    let name = value.trim().strip_prefix("{{ include \"")?.split('"').next()?;
+    let helpers = std::fs::read_to_string(format!("{ROOT}/charts/sovereign/templates/_helpers.tpl")).unwrap();
+    let start = helpers.find(&format!("define \"{name}\""))?;
+    // The block runs to the next definition (or the end of the file).
+    let end = helpers[start + 1..].find("define \"").map_or(helpers.len(), |i| start + 1 + i);
+    let block = &helpers[start..end];
+    let mut out: Vec<String> = Vec::new();
+    for piece in block.split('[').skip(1) {
+        let list = inline_list(&format!("[{}]", piece.split(']').next()?))?;
+        out.extend(list.into_iter().filter(|v| !out.contains(v)).collect::<Vec<_>>());
+    }
+    Some(out)
+}
+
 /// The rules under every `rules:` key of a template: list items whose keys hold inline
 /// lists. Template directives (`{{ ... }}`) are skipped, so conditional rules count too.
 fn rules(template: &str) -> Vec<Rule> {
@@ -33,7 +50,7 @@ fn rules(template: &str) -> Vec<Rule> {
             None => (false, trimmed),
         };
         let Some((key, value)) = body.split_once(':') else { continue };
-        let Some(list) = inline_list(value) else { continue };
+        let Some(list) = inline_list(value).or_else(|| included_lists(value)) else { continue };
         if starts_item || out.is_empty() {
             out.push(Rule::new());
         }

@@ -19,8 +19,7 @@ fn fixtures() {
         path("crds/sovereigntypolicies.sovereignty.io.yaml").to_str().unwrap(),
     ])
     .success();
-    kubectl(&["wait", "--for=condition=Established", "--timeout=60s", "crd/sovereigntypolicies.sovereignty.io"])
-        .success();
+    wait_established("sovereigntypolicies.sovereignty.io");
     Namespace::new("gov-id", &[("tenant", "gov-id")]);
     Namespace::new("open", &[]);
     apply(FIXTURES).success();
@@ -130,10 +129,89 @@ spec:
   dataClasses: [{ name: other-pii, allowedJurisdictions: [EU] }]
 "#;
     let out = apply(bad).failure();
-    assert!(out.text().contains("jurisdiction \"EU\", which this policy does not define"), "{}", out.text());
+    // A current API server enforces the CRD's CEL rule before any webhook is called; 1.20
+    // leaves it to sovereign's own check.
+    let fault = if current() {
+        "every allowedJurisdictions entry must name a jurisdiction defined in this policy"
+    } else {
+        "jurisdiction \"EU\", which this policy does not define"
+    };
+    assert!(out.text().contains(fault), "{}", out.text());
     let clash = indonesia("Deny").replace("name: indonesia-pdp", "name: copycat");
     let out = apply(&clash).failure();
     assert!(out.text().contains("already defined by policy indonesia-pdp"), "{}", out.text());
+}
+
+/// Every `x-kubernetes-validations` rule in a schema: (message, rule).
+fn cel_rules(schema: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            for rule in map.get("x-kubernetes-validations").and_then(|v| v.as_array()).into_iter().flatten() {
+                out.push((rule["message"].as_str().unwrap().to_string(), rule["rule"].as_str().unwrap().to_string()));
+            }
+            map.values().for_each(|v| cel_rules(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| cel_rules(v, out)),
+        _ => {}
+    }
+}
+
+/// A policy that breaks exactly the CEL rule with this message, and nothing else.
+fn breaking(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "a data class must allow at least one jurisdiction or region" => {
+            "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [] }]"
+        }
+        "a jurisdiction needs at least one country or region" => {
+            "jurisdictions: [{ name: ID, countries: [ID] }, { name: EMPTY, countries: [] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]"
+        }
+        "every allowedJurisdictions entry must name a jurisdiction defined in this policy" => {
+            "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [EU] }]"
+        }
+        "classify rules may only name data classes defined in this policy" => {
+            "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]\n  classify: [{ namespaceSelector: { matchLabels: { a: b } }, dataClasses: [secret] }]"
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn the_api_server_itself_enforces_each_cel_rule_of_the_crd() {
+    if !current() {
+        eprintln!("skipped: kube-apiserver 1.{} does not enforce x-kubernetes-validations", minor());
+        return;
+    }
+    // The API server alone: no sovereign webhook is registered.
+    deregister_webhook();
+    fixtures();
+    let crd: serde_json::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(path("crds/sovereigntypolicies.sovereignty.io.yaml")).unwrap(),
+    )
+    .unwrap();
+    let mut rules = Vec::new();
+    cel_rules(&crd, &mut rules);
+    assert!(!rules.is_empty(), "the CRD has CEL rules");
+    let policy = |spec: &str| {
+        format!(
+            "apiVersion: sovereignty.io/v1alpha1\nkind: SovereigntyPolicy\nmetadata: {{ name: cel-probe }}\nspec:\n  {spec}\n"
+        )
+    };
+    // The well-formed policy passes every rule (so each rejection below is its rule's alone).
+    kubectl_stdin(
+        &["create", "--dry-run=server", "-f", "-"],
+        &policy("jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]\n  classify: [{ namespaceSelector: { matchLabels: { a: b } }, dataClasses: [pii] }]"),
+    )
+    .success();
+    for (message, rule) in &rules {
+        let spec = breaking(message).unwrap_or_else(|| panic!("no case breaks the CRD's rule {message:?} ({rule})"));
+        let out = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &policy(spec)).failure();
+        let text = out.text();
+        assert!(text.contains("is invalid") && text.contains(message.as_str()), "rule {rule}:\n{text}");
+        for (other, _) in rules.iter().filter(|(m, _)| m != message) {
+            assert!(!text.contains(other.as_str()), "the case for {message:?} also broke {other:?}:\n{text}");
+        }
+    }
 }
 
 #[test]
@@ -386,9 +464,71 @@ fn the_chart_renders_applies_and_installs() {
         "--set",
         "webhook.binding.failurePolicy=Ignore",
     ]);
+    // What helm installed for this server's version: matchConditions from 1.28, CronJob
+    // batch/v1beta1 only where it is still served.
+    let installed = kubectl(&["get", "validatingwebhookconfiguration", "sovereign", "-o", "json"]);
     let _ = helm(&["uninstall", "sovereign", "--namespace", "sovereign-system"]);
     let install = install.success();
     assert!(install.stdout.contains("STATUS: deployed"), "{}", install.stdout);
+    let installed: serde_json::Value = serde_json::from_str(&installed.success().stdout).unwrap();
+    let objects = &installed["webhooks"][0];
+    let conditions = objects["matchConditions"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(conditions, if current() { 1 } else { 0 }, "{objects:#}");
+    let cronjobs = objects["rules"].as_array().unwrap().iter().find(|r| r["resources"][0] == "cronjobs").unwrap();
+    let expected = if minor() < 25 { serde_json::json!(["v1", "v1beta1"]) } else { serde_json::json!(["v1"]) };
+    assert_eq!(cronjobs["apiVersions"], expected, "{cronjobs:#}");
+}
+
+/// Admission reviews of Deployment UPDATEs the server has answered with `verdict`.
+fn deployment_updates(server: &Sovereign, verdict: &str) -> u64 {
+    server
+        .metrics()
+        .lines()
+        .filter(|l| {
+            l.starts_with("sovereign_admission_requests_total{")
+                && l.contains("kind=\"Deployment\"")
+                && l.contains("operation=\"UPDATE\"")
+                && l.contains(&format!("verdict=\"{verdict}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn scaling_a_workload_is_sent_to_the_webhook_only_where_match_conditions_are_unknown() {
+    let server = ready_cluster();
+    delete("deployment", "gov-id", "scaled");
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: scaled, namespace: gov-id, labels: { app: scaled } }\nspec:\n  replicas: 1\n  selector: { matchLabels: { app: scaled } }\n  template:\n    metadata: { labels: { app: scaled } }\n    spec:\n      nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n      containers: [{ name: c, image: busybox }]\n";
+    apply(deployment).success();
+    let before = (deployment_updates(&server, "allow"), deployment_updates(&server, "deny"));
+
+    // Scaling changes neither the data classes nor the placement.
+    kubectl(&["scale", "deployment", "scaled", "-n", "gov-id", "--replicas=3"]).success();
+    kubectl(&["patch", "deployment", "scaled", "-n", "gov-id", "-p", r#"{"spec":{"replicas":2}}"#]).success();
+    kubectl(&["annotate", "deployment", "scaled", "-n", "gov-id", "note=scaled"]).success();
+    // A label may change the data classes: always sent.
+    kubectl(&["label", "deployment", "scaled", "-n", "gov-id", "tier=web"]).success();
+    // So is a change of the pod template, and it is judged: out of the region, denied.
+    let out = kubectl(&[
+        "patch",
+        "deployment",
+        "scaled",
+        "-n",
+        "gov-id",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"nodeSelector":{"topology.kubernetes.io/region":"us-east-1"}}}}}"#,
+    ])
+    .failure();
+    assert!(out.text().contains("us-east-1"), "{}", out.text());
+
+    // `kubectl scale` uses the scale subresource, which no rule matches; the replicas patch and
+    // the annotation are UPDATEs of the Deployment itself, skipped where matchConditions work.
+    // (Denied patches are counted apart: 1.20 retries a denied patch and asks twice.)
+    let allowed = deployment_updates(&server, "allow") - before.0;
+    assert_eq!(allowed, if current() { 1 } else { 3 }, "allowed Deployment UPDATEs reviewed on 1.{}", minor());
+    assert!(deployment_updates(&server, "deny") > before.1, "the template change was reviewed");
+    delete("deployment", "gov-id", "scaled");
 }
 
 #[test]

@@ -14,14 +14,24 @@ use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// The policy CRD and the report CRDs: wgpolicyk8s.io everywhere, and OpenReports as well on
+/// the current API server (so there sovereign writes both).
 fn crds() {
-    for file in ["crds/sovereigntypolicies.sovereignty.io.yaml", "tests/e2e/policyreport-crds.yaml"] {
+    let mut files = vec!["crds/sovereigntypolicies.sovereignty.io.yaml", "tests/e2e/policyreport-crds.yaml"];
+    let mut names = vec![
+        "sovereigntypolicies.sovereignty.io",
+        "policyreports.wgpolicyk8s.io",
+        "clusterpolicyreports.wgpolicyk8s.io",
+    ];
+    if current() {
+        files.push("tests/e2e/openreports-crds.yaml");
+        names.extend(["reports.openreports.io", "clusterreports.openreports.io"]);
+    }
+    for file in files {
         kubectl(&["apply", "--validate=false", "-f", path(file).to_str().unwrap()]).success();
     }
-    for crd in
-        ["sovereigntypolicies.sovereignty.io", "policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"]
-    {
-        kubectl(&["wait", "--for=condition=Established", "--timeout=60s", &format!("crd/{crd}")]).success();
+    for crd in names {
+        wait_established(crd);
     }
 }
 
@@ -179,6 +189,19 @@ fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
         (Some(1), Some(1)),
         "{report:#}"
     );
+    // Where OpenReports is served too, the same results go there as well.
+    let reports = if current() { vec!["policyreport", "reports.openreports.io"] } else { vec!["policyreport"] };
+    if current() {
+        let open = eventually("the OpenReports Report", WAIT, || {
+            let run = kubectl(&["get", "reports.openreports.io", "sovereign", "-n", "audit-late", "-o", "json"]);
+            run.ok.then(|| serde_json::from_str::<Value>(&run.stdout).unwrap())
+        });
+        assert_eq!(
+            (open["apiVersion"].as_str(), open["source"].as_str()),
+            (Some("openreports.io/v1alpha1"), Some("sovereign"))
+        );
+        assert_eq!((&open["summary"], &open["results"]), (&report["summary"], &report["results"]), "{open:#}");
+    }
 
     // Several periodic passes later the steady state has not produced another Event.
     std::thread::sleep(Duration::from_secs(8));
@@ -189,10 +212,12 @@ fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
     let compliant = clean["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Compliant").unwrap();
     assert_eq!(compliant["status"], "True", "{clean:#}");
     assert!(clean.get("violatingObjects").is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)), "{clean:#}");
-    eventually("the PolicyReport to clear", WAIT, || {
-        let report = get_json(&["policyreport", "sovereign", "-n", "audit-late"]);
-        (report["summary"]["fail"] == 0).then_some(())
-    });
+    for kind in &reports {
+        eventually(&format!("the {kind} to clear"), WAIT, || {
+            let report = get_json(&[kind, "sovereign", "-n", "audit-late"]);
+            (report["summary"]["fail"] == 0).then_some(())
+        });
+    }
     kubectl(&["delete", "sovpol", "audit-late"]).success();
     delete_pod("audit-late", "in-jakarta");
 }
@@ -236,6 +261,67 @@ fn relabelling_a_node_out_of_the_region_surfaces_its_pods() {
         delete_pod("audit-node", name);
     }
     kubectl(&["delete", "sovpol", "audit-node"]).success();
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn a_pod_whose_copied_region_is_outside_is_reported_after_its_node_is_relabelled_inside() {
+    if !current() {
+        eprintln!("skipped: kube-apiserver 1.{} does not copy node topology labels onto bound pods", minor());
+        return;
+    }
+    crds();
+    Namespace::new("audit-topo", &[("tenant", "audit-topo")]);
+    clear("audit-topo");
+    let node = |region: &str| {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{ name: audit-topo, labels: {{ kubernetes.io/hostname: audit-topo, topology.kubernetes.io/region: {region}, topology.kubernetes.io/zone: {region}a }} }}\n"
+        )
+    };
+    apply(&node("us-east-1")).success();
+    let server = audited(&["--lease-name", "e2e-audit-topo"]);
+    apply(&policy("audit-topo", "topo-pii", "audit-topo")).success();
+
+    // Bound by a Binding, as the scheduler does: the API server copies the node's labels.
+    let bind = |pod_name: &str| {
+        apply(&pod("audit-topo", pod_name, "")).success();
+        let body = format!(
+            r#"{{"apiVersion":"v1","kind":"Binding","metadata":{{"name":"{pod_name}","namespace":"audit-topo"}},"target":{{"apiVersion":"v1","kind":"Node","name":"audit-topo"}}}}"#
+        );
+        let url = format!("/api/v1/namespaces/audit-topo/pods/{pod_name}/binding");
+        kubectl_stdin(&["create", "--raw", &url, "-f", "-"], &body).success();
+        get_json(&["pod", pod_name, "-n", "audit-topo"])["metadata"]["labels"].clone()
+    };
+    let copied = bind("bound-in-virginia");
+    assert_eq!(copied["topology.kubernetes.io/region"], "us-east-1", "PodTopologyLabels copies the region: {copied:#}");
+    assert_eq!(copied["topology.kubernetes.io/zone"], "us-east-1a", "{copied:#}");
+    violations_become("audit-topo", 1, &server);
+
+    // The node is relabelled into the allowed region: the node no longer says where the pod
+    // was placed, its copied label still does.
+    apply(&node("ap-southeast-3")).success();
+    let copied_note = eventually("an Event citing the copied region", WAIT, || {
+        events("audit-topo", "bound-in-virginia").into_iter().find_map(|e| {
+            let note = e["message"].as_str().unwrap_or_default().to_string();
+            note.contains("copied from node audit-topo at binding").then_some(note)
+        })
+    });
+    assert!(
+        copied_note.contains("it was placed in region us-east-1") && copied_note.contains("topo-pii"),
+        "{copied_note}"
+    );
+    // A pod bound after the relabelling carries the allowed region and is compliant.
+    assert_eq!(bind("bound-in-jakarta")["topology.kubernetes.io/region"], "ap-southeast-3");
+    let found = violations_become("audit-topo", 1, &server);
+    let names: Vec<&str> =
+        found["violatingObjects"].as_array().unwrap().iter().filter_map(|o| o["name"].as_str()).collect();
+    assert_eq!(names, ["bound-in-virginia"], "{found:#}");
+
+    for name in ["bound-in-virginia", "bound-in-jakarta"] {
+        delete_pod("audit-topo", name);
+    }
+    violations_become("audit-topo", 0, &server);
+    kubectl(&["delete", "sovpol", "audit-topo"]).success();
 }
 
 fn holder(lease: &str) -> Option<String> {

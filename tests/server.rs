@@ -429,14 +429,55 @@ async fn a_malformed_object_in_a_valid_review_is_denied_not_a_server_error() {
     assert_still_serving(&server).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_body_over_the_limit_gets_413() {
-    let server = TestServer::start(Setup::examples().max_body_bytes(64 * 1024)).await;
-    // A valid review, padded past the limit with an annotation.
+/// A valid review, padded past a 64 KiB limit with an annotation of `padding` bytes.
+fn oversized_review(padding: usize) -> Vec<u8> {
     let mut review = fixture("deployment-deny.json");
-    review["request"]["object"]["metadata"]["annotations"] = json!({ "padding": "x".repeat(256 * 1024) });
-    let (status, text) = server.post(serde_json::to_vec(&review).unwrap()).await;
-    assert_eq!(status, 413, "{text}");
+    review["request"]["object"]["metadata"]["annotations"] = json!({ "padding": "x".repeat(padding) });
+    serde_json::to_vec(&review).unwrap()
+}
+
+/// POSTs an oversized review over one HTTP version; the version answered, status and body.
+async fn post_oversized(
+    server: &TestServer,
+    client: &reqwest::Client,
+    padding: usize,
+) -> (reqwest::Version, u16, String) {
+    let response = client
+        .post(server.url("/validate"))
+        .header("content-type", "application/json")
+        .body(oversized_review(padding))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST of {padding} bytes: {e:?}"));
+    let version = response.version();
+    (version, response.status().as_u16(), response.text().await.expect("response body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_over_http1() {
+    let server = TestServer::start(Setup::examples().max_body_bytes(64 * 1024)).await;
+    let h1 = https_client(server.addr, &[&server.ca.pem]).http1_only().build().unwrap();
+    for padding in [256 * 1024, 4 * 1024 * 1024] {
+        let (version, status, text) = post_oversized(&server, &h1, padding).await;
+        assert_eq!((version, status), (reqwest::Version::HTTP_11, 413), "{padding} bytes: {text}");
+        assert!(text.contains("65536"), "the answer names the limit: {text}");
+    }
+    assert_still_serving(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_gets_413_over_http2_not_a_stream_reset() {
+    let server = TestServer::start(Setup::examples().max_body_bytes(64 * 1024)).await;
+    let h2 = https_client(server.addr, &[&server.ca.pem]).http2_prior_knowledge().build().unwrap();
+    // Past the limit, and past HTTP/2's initial flow-control windows (64 KiB) many times over.
+    for padding in [256 * 1024, 4 * 1024 * 1024] {
+        let (version, status, text) = post_oversized(&server, &h2, padding).await;
+        assert_eq!((version, status), (reqwest::Version::HTTP_2, 413), "{padding} bytes: {text}");
+        assert!(text.contains("65536"), "the answer names the limit: {text}");
+    }
+    // The connection is still good for the next request.
+    let reply = review_with(&h2, &server.url("/validate"), &fixture("deployment-allow.json")).await;
+    assert!(reply.allowed);
     assert_still_serving(&server).await;
 }
 

@@ -193,7 +193,7 @@ impl Controller {
                 Ok(()) => self.auditor.report_written(&report),
                 Err(kube::Error::Api(e)) if e.code == 404 => {
                     tracing::warn!(
-                        "the wgpolicyk8s.io/v1alpha2 PolicyReport CRDs are not installed; not writing PolicyReports"
+                        "neither report API (wgpolicyk8s.io/v1alpha2, openreports.io/v1alpha1) is served; not writing reports"
                     );
                     self.reports_enabled = false;
                     return;

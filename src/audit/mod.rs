@@ -32,7 +32,7 @@ use crate::policy::SovereigntyPolicy;
 pub struct AuditConfig {
     /// Every object is re-judged this often, and every policy's status rewritten.
     pub interval: Duration,
-    /// Also write `wgpolicyk8s.io/v1alpha2` PolicyReports.
+    /// Also write policy reports (OpenReports and/or `wgpolicyk8s.io/v1alpha2`, as served).
     pub policy_reports: bool,
     pub lease: LeaseConfig,
 }

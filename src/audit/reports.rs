@@ -1,6 +1,8 @@
-//! `wgpolicyk8s.io/v1alpha2` PolicyReports (one per namespace) and a ClusterPolicyReport
-//! (for PersistentVolumes): the format Kyverno and Kubewarden write, so dashboards such as
-//! Policy Reporter show sovereign's findings with no extra work.
+//! Policy reports, one per namespace and one cluster-wide (for PersistentVolumes), in the two
+//! APIs dashboards such as Policy Reporter read: `wgpolicyk8s.io/v1alpha2`
+//! PolicyReport/ClusterPolicyReport (what Kyverno and Kubewarden write) and its successor
+//! `openreports.io/v1alpha1` Report/ClusterReport. Both carry the same results; the writer
+//! writes each one the cluster serves ([`Format`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
@@ -15,22 +17,90 @@ pub const GROUP: &str = "wgpolicyk8s.io";
 pub const VERSION: &str = "v1alpha2";
 /// Every report sovereign writes has this name.
 pub const NAME: &str = "sovereign";
+/// Who produced a report or result.
+const SOURCE: &str = "sovereign";
 
-/// One report: the namespace ("" for the ClusterPolicyReport) and its body.
+/// A report API. Both have the same results, summary and result fields; they differ in
+/// group, version and kinds, and OpenReports names the producer at the top level too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `wgpolicyk8s.io/v1alpha2` PolicyReport and ClusterPolicyReport.
+    PolicyReport,
+    /// `openreports.io/v1alpha1` Report and ClusterReport.
+    OpenReports,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::PolicyReport, Format::OpenReports];
+
+    /// `group/version`, as discovery serves it at `/apis/{api_version}`.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Format::PolicyReport => "wgpolicyk8s.io/v1alpha2",
+            Format::OpenReports => "openreports.io/v1alpha1",
+        }
+    }
+
+    pub fn group(self) -> &'static str {
+        self.api_version().split_once('/').map_or("", |(group, _)| group)
+    }
+
+    pub fn version(self) -> &'static str {
+        self.api_version().split_once('/').map_or("", |(_, version)| version)
+    }
+
+    /// The kind of a report in `namespace` ("" for the cluster-wide one).
+    pub fn kind(self, namespace: &str) -> &'static str {
+        match (self, namespace.is_empty()) {
+            (Format::PolicyReport, false) => "PolicyReport",
+            (Format::PolicyReport, true) => "ClusterPolicyReport",
+            (Format::OpenReports, false) => "Report",
+            (Format::OpenReports, true) => "ClusterReport",
+        }
+    }
+
+    /// The resource (plural) of a report in `namespace`.
+    pub fn plural(self, namespace: &str) -> &'static str {
+        match (self, namespace.is_empty()) {
+            (Format::PolicyReport, false) => "policyreports",
+            (Format::PolicyReport, true) => "clusterpolicyreports",
+            (Format::OpenReports, false) => "reports",
+            (Format::OpenReports, true) => "clusterreports",
+        }
+    }
+
+    /// The formats whose namespaced and cluster-wide reports are both served, as
+    /// `is_served(group/version, plural)` (discovery) says.
+    pub fn served(is_served: impl Fn(&str, &str) -> bool) -> Vec<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| is_served(f.api_version(), f.plural("ns")) && is_served(f.api_version(), f.plural("")))
+            .collect()
+    }
+}
+
+/// One report: the namespace ("" for the cluster-wide one) and its body, in the
+/// `wgpolicyk8s.io/v1alpha2` spelling ([`Report::body_for`] gives the others).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub namespace: String,
     pub body: Value,
 }
 
-/// PolicyReport in a namespace; ClusterPolicyReport for cluster-scoped objects ("").
-fn kind_for(namespace: &str) -> &'static str {
-    if namespace.is_empty() { "ClusterPolicyReport" } else { "PolicyReport" }
-}
-
 impl Report {
     pub fn kind(&self) -> &'static str {
-        kind_for(&self.namespace)
+        Format::PolicyReport.kind(&self.namespace)
+    }
+
+    /// The report as `format` spells it (`body` is the wgpolicyk8s.io one).
+    pub fn body_for(&self, format: Format) -> Value {
+        let mut body = self.body.clone();
+        body["apiVersion"] = json!(format.api_version());
+        body["kind"] = json!(format.kind(&self.namespace));
+        if format == Format::OpenReports {
+            body["source"] = json!(SOURCE);
+        }
+        body
     }
 
     /// Equal for equal results, whatever the time they were found.
@@ -92,7 +162,7 @@ pub fn build(
                 "severity": "high",
                 "result": if broken.is_empty() { "pass" } else { "fail" },
                 "scored": true,
-                "source": "sovereign",
+                "source": SOURCE,
                 "message": message,
                 "timestamp": { "seconds": seconds, "nanos": 0 },
                 "resources": [resource.clone()],
@@ -103,7 +173,7 @@ pub fn build(
         .into_iter()
         .map(|(namespace, results)| {
             let count = |r: &str| results.iter().filter(|x| x["result"] == r).count();
-            let kind = kind_for(&namespace);
+            let kind = Format::PolicyReport.kind(&namespace);
             let mut metadata = json!({
                 "name": NAME,
                 "labels": { "app.kubernetes.io/managed-by": "sovereign" },
@@ -172,5 +242,41 @@ spec:
         let later = build(&findings, &subjects, &set, 1_700_000_600, &stale);
         assert_eq!(later[0].fingerprint(), reports[0].fingerprint(), "time alone changes nothing");
         assert_eq!(reports.iter().find(|r| r.namespace == "old").unwrap().body["results"], json!([]));
+    }
+
+    #[test]
+    fn an_open_report_carries_the_same_results_under_its_own_kind() {
+        let report = Report {
+            namespace: "gov".into(),
+            body: json!({ "apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",
+                          "metadata": { "name": NAME, "namespace": "gov" },
+                          "summary": { "pass": 1, "fail": 0 }, "results": [{ "result": "pass" }] }),
+        };
+        assert_eq!(report.body_for(Format::PolicyReport), report.body);
+        let open = report.body_for(Format::OpenReports);
+        assert_eq!(
+            (open["apiVersion"].as_str(), open["kind"].as_str()),
+            (Some("openreports.io/v1alpha1"), Some("Report"))
+        );
+        assert_eq!(open["source"], "sovereign");
+        assert_eq!(
+            (&open["results"], &open["summary"], &open["metadata"]),
+            (&report.body["results"], &report.body["summary"], &report.body["metadata"])
+        );
+        let cluster = Report { namespace: String::new(), body: json!({}) };
+        assert_eq!(cluster.body_for(Format::OpenReports)["kind"], "ClusterReport");
+        assert_eq!(cluster.body_for(Format::PolicyReport)["kind"], "ClusterPolicyReport");
+    }
+
+    #[test]
+    fn discovery_decides_the_formats() {
+        let formats = |served: &[(&str, &str)]| Format::served(|api, plural| served.contains(&(api, plural)));
+        let wg = [("wgpolicyk8s.io/v1alpha2", "policyreports"), ("wgpolicyk8s.io/v1alpha2", "clusterpolicyreports")];
+        let open = [("openreports.io/v1alpha1", "reports"), ("openreports.io/v1alpha1", "clusterreports")];
+        assert_eq!(formats(&[]), []);
+        assert_eq!(formats(&wg), [Format::PolicyReport]);
+        assert_eq!(formats(&open), [Format::OpenReports]);
+        assert_eq!(formats(&[open, wg].concat()), [Format::PolicyReport, Format::OpenReports]);
+        assert_eq!(formats(&open[..1]), [], "a group without its cluster-wide kind is not used");
     }
 }

@@ -1,5 +1,5 @@
 //! What the leader writes to the API server: policy status, Warning Events on violating
-//! objects, and PolicyReports.
+//! objects, and policy reports (in each report API the cluster serves).
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event;
@@ -11,7 +11,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
 
 use super::findings::Finding;
-use super::reports::{self, Report};
+use super::reports::{self, Format, Report};
 use super::subject::Subject;
 use crate::policy::{SovereigntyPolicy, SovereigntyPolicyStatus};
 
@@ -20,16 +20,21 @@ pub const REASON: &str = "SovereigntyViolation";
 /// Field manager and reporting controller.
 pub const MANAGER: &str = "sovereign-audit";
 const NOTE_LIMIT: usize = 1000;
+/// How long the report APIs discovery found are trusted before it is asked again (so CRDs
+/// installed or removed later are noticed).
+const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Writer {
     client: Client,
     /// This replica, as Events name it (`reportingInstance`).
     pub identity: String,
+    /// The report APIs served, and when discovery said so.
+    formats: std::sync::Mutex<Option<(std::time::Instant, Vec<Format>)>>,
 }
 
 impl Writer {
     pub fn new(client: Client, identity: String) -> Writer {
-        Writer { client, identity }
+        Writer { client, identity, formats: std::sync::Mutex::new(None) }
     }
 
     pub async fn status(&self, policy: &str, status: &SovereigntyPolicyStatus) -> kube::Result<()> {
@@ -86,15 +91,51 @@ impl Writer {
             .map(|_| ())
     }
 
+    /// Writes the report in every report API the cluster serves; a 404 when it serves none.
     pub async fn report(&self, report: &Report) -> kube::Result<()> {
-        let gvk = GroupVersionKind::gvk(reports::GROUP, reports::VERSION, report.kind());
-        let plural = if report.namespace.is_empty() { "clusterpolicyreports" } else { "policyreports" };
-        let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
-        let api: Api<DynamicObject> = if report.namespace.is_empty() {
-            Api::all_with(self.client.clone(), &resource)
-        } else {
-            Api::namespaced_with(self.client.clone(), &report.namespace, &resource)
-        };
-        api.patch(reports::NAME, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&report.body)).await.map(|_| ())
+        let formats = self.report_formats().await?;
+        if formats.is_empty() {
+            let none =
+                format!("none of the report APIs is served ({})", Format::ALL.map(Format::api_version).join(", "));
+            return Err(kube::Error::Api(
+                kube::core::Status { code: 404, message: none, ..Default::default() }.boxed(),
+            ));
+        }
+        for format in formats {
+            let gvk = GroupVersionKind::gvk(format.group(), format.version(), format.kind(&report.namespace));
+            let resource = ApiResource::from_gvk_with_plural(&gvk, format.plural(&report.namespace));
+            let api: Api<DynamicObject> = if report.namespace.is_empty() {
+                Api::all_with(self.client.clone(), &resource)
+            } else {
+                Api::namespaced_with(self.client.clone(), &report.namespace, &resource)
+            };
+            let body = report.body_for(format);
+            if let Err(e) = api.patch(reports::NAME, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&body)).await {
+                // Removed since discovery looked: look again next time.
+                *self.formats.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The report APIs served, from discovery at most [`DISCOVERY_TTL`] old.
+    async fn report_formats(&self) -> kube::Result<Vec<Format>> {
+        if let Some((at, formats)) = self.formats.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(formats.clone());
+        }
+        let mut served = Vec::new();
+        for format in Format::ALL {
+            match self.client.list_api_group_resources(format.api_version()).await {
+                Ok(list) => served.extend(list.resources.into_iter().map(|r| (format.api_version(), r.name))),
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let formats = Format::served(|api, plural| served.iter().any(|(a, r)| *a == api && r == plural));
+        *self.formats.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), formats.clone()));
+        Ok(formats)
     }
 }

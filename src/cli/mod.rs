@@ -124,7 +124,8 @@ pub struct ServeArgs {
     /// status (changes are audited as they happen): e.g. 600, 90s, 10m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub audit_interval: Duration,
-    /// Also write wgpolicyk8s.io/v1alpha2 PolicyReports and a ClusterPolicyReport.
+    /// Also write policy reports: openreports.io/v1alpha1 Report/ClusterReport and
+    /// wgpolicyk8s.io/v1alpha2 PolicyReport/ClusterPolicyReport, each when the cluster serves it.
     #[arg(long)]
     pub policy_reports: bool,
     /// The coordination.k8s.io Lease that elects the one replica that writes audit results.

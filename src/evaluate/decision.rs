@@ -73,6 +73,9 @@ pub struct Decision {
 pub enum Holder {
     /// A Pod itself.
     Pod,
+    /// A bound Pod's region label, copied from its node at binding (`PodTopologyLabels`):
+    /// evidence of where it was placed.
+    CopiedRegion { node: String },
     /// A workload's pod template.
     Template,
     /// A pod's volume backed by a PersistentVolumeClaim.

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::classify::DATA_CLASS_LABEL;
 use super::decision::{Confinement, Holder, Location};
+use super::evidence::COPIED_REGION_LABEL;
 use super::exposure::{Category, Exposure};
 use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels, ZONE_LABEL};
 use crate::catalog::{self, Resolution};
@@ -29,7 +30,7 @@ pub(crate) fn who(object: &Object, namespace: Option<&str>) -> String {
 /// What holds the data, as the subject of a sentence about the object.
 fn holder_phrase(holder: &Holder) -> String {
     match holder {
-        Holder::Pod => "it".into(),
+        Holder::Pod | Holder::CopiedRegion { .. } => "it".into(),
         Holder::Template => "its pod template".into(),
         Holder::ClaimVolume { volume, namespace, claim } => {
             format!("its volume {volume:?} (PersistentVolumeClaim {namespace}/{claim})")
@@ -48,6 +49,7 @@ impl Holder {
     pub fn label(&self) -> String {
         match self {
             Holder::Pod => "pod".into(),
+            Holder::CopiedRegion { .. } => "pod (region copied at binding)".into(),
             Holder::Template => "pod template".into(),
             Holder::Claim => "claim".into(),
             Holder::Volume => "volume".into(),
@@ -72,6 +74,9 @@ impl Location {
 fn verb(exposure: &Exposure) -> String {
     match (&exposure.holder, &exposure.node) {
         (Holder::Binding { node }, _) => format!("is binding its pod to node {node}, in"),
+        (Holder::CopiedRegion { node }, _) => format!(
+            "carries the label {COPIED_REGION_LABEL} the API server copied from node {node} at binding: it was placed in"
+        ),
         (Holder::Pod | Holder::Template, Some(node)) => format!("is placed on node {node}, in"),
         (Holder::Pod | Holder::Template, None) => "may be scheduled to".into(),
         _ if exposure.bound_volume.is_some() => "is stored in".into(),

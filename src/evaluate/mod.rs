@@ -10,6 +10,7 @@
 
 mod classify;
 mod decision;
+mod evidence;
 mod exposure;
 mod judge;
 mod message;
@@ -40,7 +41,10 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
             let ns = judge.namespace();
             let inherited = claim_classes(spec, &[], ns, inventory);
             let found = classify(&[meta.labels.as_ref()], Some(ns), &inherited, inventory, policies);
-            judge.classes(found, |p| pod_exposures(spec, &[], Holder::Pod, ns, p, inventory));
+            judge.classes(found, |p| {
+                let exposures = pod_exposures(spec, &[], Holder::Pod, ns, p, inventory);
+                evidence::with_copied_region(exposures, meta.labels.as_ref(), spec)
+            });
         }
         Object::Workload { meta, template, claim_templates, .. } => {
             let ns = judge.namespace();

@@ -1,5 +1,6 @@
 //! `sovereign serve`: the webhook over HTTPS, metrics over HTTP, fed by files or watchers.
 
+mod body_limit;
 mod standalone;
 pub mod telemetry;
 pub mod tls;
@@ -166,7 +167,8 @@ impl Server {
         }));
         tracing::info!(%addr, %metrics_addr, "serving");
 
-        let app = router(state.clone(), config.limits);
+        let app = router(state.clone(), config.limits)
+            .layer(axum::middleware::from_fn_with_state(config.limits.max_body_bytes, body_limit::enforce));
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# A real Kubernetes control plane (etcd + kube-apiserver v1.20.2) on loopback, for the
+# A real Kubernetes control plane (etcd + kube-apiserver v1.20.2 or v1.35) on loopback, for the
 # end-to-end tests. No Docker, no kubelet, no controller-manager: only the API server.
 #
-#   control-plane.sh install                 apt-get installs what is missing and builds
-#                                            kube-apiserver once, cached at
-#                                            ${SOVEREIGN_CACHE:-~/.cache/sovereign}/bin/kube-apiserver
-#   control-plane.sh start DIR               certificates, etcd and kube-apiserver on free loopback
-#                                            ports, state and logs in DIR; prints
-#                                            `export KUBECONFIG=DIR/kubeconfig` as its last line
+#   control-plane.sh install                 apt-get installs what is missing, builds kube-apiserver
+#                                            1.20.2 once and unpacks the shared 1.35 (when present),
+#                                            cached in ${SOVEREIGN_CACHE:-~/.cache/sovereign}/bin/
+#   control-plane.sh versions                the versions `start` can run here, one a line
+#   control-plane.sh start DIR [VERSION]     certificates, etcd and kube-apiserver VERSION (1.20, the
+#                                            default, or 1.35) on free loopback ports, state and logs
+#                                            in DIR; prints `export KUBECONFIG=DIR/kubeconfig` last
 #   control-plane.sh stop DIR                stops what `start DIR` started (by DIR/*.pid), nothing else
 #   control-plane.sh restart-apiserver DIR   restarts kube-apiserver only, same flags and port
 #
@@ -23,6 +24,9 @@
 #                   Debian's golang-github-modern-go-reflect2-dev (1.0.2). The source is fetched with a
 #                   private apt configuration (a deb-src twin of the machine's Debian sources) in a
 #                   scratch folder: the machine's own apt configuration is not changed.
+#   kube-apiserver  1.35: the prebuilt binary in ../shared/k8s beside the repository
+#                   (kube-apiserver-v1.35.0-alpha.0.xz), checked against its sha256 and unpacked
+#                   into the cache; without that folder only 1.20 is available
 #   kubectl         the one on PATH (or $KUBECTL); Debian's kubernetes-client when there is none
 #
 # Environment: SOVEREIGN_CACHE (cache folder), KUBECTL (kubectl to use), START_TIMEOUT (seconds to
@@ -31,6 +35,12 @@ set -euo pipefail
 
 cache=${SOVEREIGN_CACHE:-$HOME/.cache/sovereign}
 apiserver_bin="$cache/bin/kube-apiserver"
+repo=$(cd "$(dirname "$0")/../.." && pwd -P)
+# The current API server: shared beside the repository (CI clones into a folder with shared/ next to it).
+shared_k8s="$repo/../shared/k8s"
+current_xz="$shared_k8s/kube-apiserver-v1.35.0-alpha.0.xz"
+current_sha256=70b4a8894cf172a5dcec4f7074824a48c43961f5b0158f3fdaac8f53f82a3b3b
+current_bin="$cache/bin/kube-apiserver-1.35"
 kubectl=${KUBECTL:-kubectl}
 start_timeout=${START_TIMEOUT:-60}
 
@@ -45,7 +55,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -88,7 +98,7 @@ apiserver_works() {
 cmd_install() {
   command -v apt-get >/dev/null || die "this script needs a Debian (apt-get) machine"
   local missing=() p
-  for p in etcd-server golang-go rsync dpkg-dev make openssl golang-github-modern-go-reflect2-dev; do
+  for p in etcd-server golang-go rsync dpkg-dev make openssl xz-utils golang-github-modern-go-reflect2-dev; do
     installed "$p" || missing+=("$p")
   done
   if ! command -v "$kubectl" >/dev/null; then
@@ -108,10 +118,40 @@ cmd_install() {
   flock 9
   if apiserver_works; then
     log "using cached $("$apiserver_bin" --version) at $apiserver_bin"
+  else
+    build_apiserver
+    log "installed $("$apiserver_bin" --version) at $apiserver_bin"
+  fi
+  exec 9>&-
+  if [ -f "$current_xz" ]; then
+    install_current
+    log "installed $("$current_bin" --version) at $current_bin"
+  else
+    log "no $current_xz: the suites can run on 1.20 only"
+  fi
+}
+
+# The shared 1.35 binary, unpacked into the cache once (and again if the cached copy differs).
+install_current() {
+  [ -f "$current_xz" ] || die "no $current_xz; only 1.20 is available here"
+  mkdir -p "$cache/bin"
+  exec 8>"$cache/.kube-apiserver-1.35.lock"
+  flock 8
+  if [ -x "$current_bin" ] && echo "$current_sha256  $current_bin" | sha256sum -c --status; then
     return 0
   fi
-  build_apiserver
-  log "installed $("$apiserver_bin" --version) at $apiserver_bin"
+  log "unpacking $current_xz into $current_bin"
+  xz -dc "$current_xz" >"$current_bin.tmp.$$" || die "cannot unpack $current_xz"
+  echo "$current_sha256  $current_bin.tmp.$$" | sha256sum -c --status ||
+    die "$current_xz does not unpack to the binary of sha256 $current_sha256"
+  chmod 0755 "$current_bin.tmp.$$"
+  mv -f "$current_bin.tmp.$$" "$current_bin"
+  exec 8>&-
+}
+
+cmd_versions() {
+  echo 1.20
+  [ ! -f "$current_xz" ] || echo 1.35
 }
 
 # The machine's Debian sources with Types: deb-src, in deb822 form, written to $1.
@@ -428,7 +468,10 @@ need_runtime() {
   command -v etcd >/dev/null || die "etcd not found; run: $0 install"
   command -v openssl >/dev/null || die "openssl not found; run: $0 install"
   command -v python3 >/dev/null || die "python3 not found; run: $0 install"
-  apiserver_works || die "no working kube-apiserver at $apiserver_bin; run: $0 install"
+  case "$1" in
+    1.20) apiserver_works || die "no working kube-apiserver at $apiserver_bin; run: $0 install" ;;
+    1.35) install_current ;;
+  esac
 }
 
 # EXIT trap of `start`: on failure, stop what it started (logs stay in DIR).
@@ -441,14 +484,19 @@ start_failed() {
 }
 
 cmd_start() {
-  [ "$#" -eq 1 ] || usage
+  [ "$#" -eq 1 ] || [ "$#" -eq 2 ] || usage
+  local version=${2:-1.20}
+  case "$version" in
+    1.20 | 1.35) ;;
+    *) die "unknown version $version (known: 1.20, 1.35)" ;;
+  esac
   if [ -n "${KUBECONFIG:-}" ] && "$kubectl" --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
     log "KUBECONFIG ($KUBECONFIG) names a ready API server; using it and starting nothing"
     printf 'export KUBECONFIG=%q\n' "$KUBECONFIG"
     return 0
   fi
   [ -z "${KUBECONFIG:-}" ] || log "KUBECONFIG ($KUBECONFIG) does not answer /readyz; starting a control plane"
-  need_runtime
+  need_runtime "$version"
 
   # Global, for the EXIT trap below.
   start_dir=$(absdir "$1") || die "cannot create $1"
@@ -492,8 +540,17 @@ cmd_start() {
   launch "$dir" etcd
   wait_etcd "$dir" "$etcd_port"
 
+  # What differs between the versions: the binary and the feature gates. (Neither gets
+  # --insecure-port: 1.20 serves none by default and 1.24 removed the flag.)
+  local bin gates
+  case "$version" in
+    1.20) bin=$apiserver_bin gates=GenericEphemeralVolume=true ;;
+    # PodTopologyLabels: a Binding copies the node's region/zone labels onto the Pod (on by
+    # default from 1.35; alpha in this snapshot).
+    1.35) bin=$current_bin gates=PodTopologyLabelsAdmission=true ;;
+  esac
   local issuer=https://kubernetes.default.svc.cluster.local
-  printf '%s\n' "$apiserver_bin" \
+  printf '%s\n' "$bin" \
     "--etcd-servers=http://127.0.0.1:$etcd_port" \
     --bind-address=127.0.0.1 \
     --advertise-address=127.0.0.1 \
@@ -510,17 +567,19 @@ cmd_start() {
     --authorization-mode=RBAC \
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true \
-    --feature-gates=GenericEphemeralVolume=true \
+    "--feature-gates=$gates" \
     >"$dir/kube-apiserver.cmd"
   write_kubeconfig "$dir" "$api_port"
   log "starting kube-apiserver on https://127.0.0.1:$api_port"
   launch "$dir" kube-apiserver
   wait_apiserver "$dir"
-  log "kube-apiserver ready after $((SECONDS - t0)) s"
+  log "kube-apiserver $version ready after $((SECONDS - t0)) s"
 
-  # Labels that Kubernetes >= 1.21 sets on every namespace (webhooks exempt namespaces by them).
-  local ns deadline=$((SECONDS + start_timeout))
-  for ns in default kube-system kube-public kube-node-lease; do
+  # 1.20 only: the label that Kubernetes >= 1.21 sets on every namespace itself (webhooks
+  # exempt namespaces by it).
+  local ns deadline=$((SECONDS + start_timeout)) namespaces=()
+  [ "$version" != 1.20 ] || namespaces=(default kube-system kube-public kube-node-lease)
+  for ns in "${namespaces[@]}"; do
     until "$kubectl" --kubeconfig "$dir/kubeconfig" label namespace "$ns" \
       "kubernetes.io/metadata.name=$ns" --overwrite >/dev/null 2>"$dir/.label.err"; do
       [ "$SECONDS" -lt "$deadline" ] || {
@@ -567,6 +626,10 @@ case "${1:-}" in
   install)
     [ "$#" -eq 1 ] || usage
     cmd_install
+    ;;
+  versions)
+    [ "$#" -eq 1 ] || usage
+    cmd_versions
     ;;
   start) shift && cmd_start "$@" ;;
   stop) shift && cmd_stop "$@" ;;

@@ -26,6 +26,30 @@ pub fn helm_binary() -> PathBuf {
     std::env::var_os("HELM").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("bin/helm"))
 }
 
+/// The API server's version as `kubectl` reads it from /version: `(minor, gitVersion)`.
+pub fn server_version() -> &'static (u32, String) {
+    static VERSION: std::sync::OnceLock<(u32, String)> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let out = kubectl(&["get", "--raw", "/version"]).success();
+        let version: serde_json::Value = serde_json::from_str(&out.stdout).expect("/version is JSON");
+        // "20", or "35+" on some builds.
+        let minor =
+            version["minor"].as_str().unwrap_or_default().trim_end_matches('+').parse().expect("a minor version");
+        (minor, version["gitVersion"].as_str().expect("a gitVersion").to_string())
+    })
+}
+
+/// The API server's minor version (20 for 1.20.2, 35 for 1.35).
+pub fn minor() -> u32 {
+    server_version().0
+}
+
+/// True on API servers that enforce the CRD's CEL rules, copy node topology labels onto
+/// bound Pods (with PodTopologyLabels) and know webhook matchConditions: the current one.
+pub fn current() -> bool {
+    minor() >= 30
+}
+
 /// The result of a command, with its output as text.
 #[derive(Debug)]
 pub struct Run {
@@ -305,7 +329,7 @@ impl Drop for Sovereign {
 
 pub const WEBHOOK_NAME: &str = "e2e-sovereign";
 
-/// Renders the chart's webhook configuration in url mode and applies it.
+/// Renders the chart's webhook configuration in url mode, for the server's version, and applies it.
 pub fn register_webhook(port: u16) {
     let rendered = helm(&[
         "template",
@@ -313,6 +337,8 @@ pub fn register_webhook(port: u16) {
         "charts/sovereign",
         "--namespace",
         "sovereign-system",
+        "--kube-version",
+        &server_version().1,
         "--set",
         &format!("webhook.url=https://127.0.0.1:{port}"),
         "--set",
@@ -369,15 +395,27 @@ pub struct Namespace(pub String);
 
 impl Namespace {
     pub fn new(name: &str, labels: &[(&str, &str)]) -> Namespace {
-        let label_lines: String = labels.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
-        let manifest = format!(
-            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n    kubernetes.io/metadata.name: {name}\n{label_lines}"
-        );
+        let mut label_lines: String = labels.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
+        // Kubernetes >= 1.21 sets this label itself; 1.20 needs it written.
+        if minor() < 21 {
+            label_lines.push_str(&format!("    kubernetes.io/metadata.name: {name}\n"));
+        }
+        let labels = if label_lines.is_empty() { " {}\n".to_string() } else { format!("\n{label_lines}") };
+        let manifest = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:{labels}");
         eventually(&format!("namespace {name} to be created"), Duration::from_secs(60), || {
             apply(&manifest).ok.then_some(())
         });
         Namespace(name.to_string())
     }
+}
+
+/// Waits until a CRD is Established. Right after it is created its status may have no
+/// conditions yet, which `kubectl wait` reports as an error rather than waiting: retried.
+pub fn wait_established(crd: &str) {
+    let target = format!("crd/{crd}");
+    eventually(&format!("{target} to be Established"), Duration::from_secs(60), || {
+        kubectl(&["wait", "--for=condition=Established", "--timeout=30s", &target]).ok.then_some(())
+    });
 }
 
 pub fn path(relative: &str) -> PathBuf {

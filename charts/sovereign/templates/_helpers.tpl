@@ -189,3 +189,18 @@ service:
 caBundle: {{ . }}
 {{- end }}
 {{- end }}
+
+{{/*
+"true" where the API server knows webhook matchConditions (Kubernetes 1.28+), else empty.
+*/}}
+{{- define "sovereign.matchConditions" -}}
+{{- if semverCompare ">=1.28-0" .Capabilities.KubeVersion.Version }}true{{ end }}
+{{- end }}
+
+{{/*
+The CronJob versions the object webhook matches: batch/v1 from Kubernetes 1.21, which also
+still served batch/v1beta1 up to 1.24; 1.20 serves batch/v1beta1 only.
+*/}}
+{{- define "sovereign.cronJobVersions" -}}
+{{- if semverCompare ">=1.25-0" .Capabilities.KubeVersion.Version }}["v1"]{{ else }}["v1", "v1beta1"]{{ end }}
+{{- end }}
