@@ -13,58 +13,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::review::{API_VERSION, BadReview};
+use super::review::{BadReview, Review, checked};
 use super::router::Shared;
 use crate::evaluate::{Caller, Context, Object, ObjectError, PinOutcome, pin};
 use crate::state::State;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Review {
-    #[serde(default)]
-    api_version: String,
-    #[serde(default)]
-    kind: String,
-    request: Option<Request>,
-}
-
-#[derive(Default, Deserialize)]
-struct Gvk {
-    #[serde(default)]
-    kind: String,
-}
-
-#[derive(Default, Deserialize)]
-struct UserInfo {
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    #[serde(default)]
-    uid: String,
-    #[serde(default)]
-    kind: Gvk,
-    #[serde(default)]
-    sub_resource: Option<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    operation: String,
-    #[serde(default)]
-    user_info: UserInfo,
-    #[serde(default)]
-    object: Option<Value>,
-    #[serde(default)]
-    dry_run: Option<bool>,
-}
 
 /// What `/mutate` answered, for the log.
 struct Mutation {
@@ -114,17 +68,8 @@ pub(super) async fn mutate(Extract(shared): Extract<Shared>, body: Bytes) -> Res
 }
 
 fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
-    let review: Review = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
-    if review.api_version != API_VERSION {
-        return Err(BadReview::Version(review.api_version));
-    }
-    if review.kind != "AdmissionReview" {
-        return Err(BadReview::Malformed(format!("kind is {:?}, expected AdmissionReview", review.kind)));
-    }
-    let request = review.request.ok_or(BadReview::NoRequest)?;
-    if request.uid.is_empty() {
-        return Err(BadReview::NoUid);
-    }
+    let review: Review<Value> = serde_json::from_slice(body).map_err(|e| BadReview::Malformed(e.to_string()))?;
+    let request = checked(review)?;
     let mut m = Mutation {
         response: unchanged(&request.uid),
         uid: request.uid.clone(),
@@ -142,10 +87,17 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
         _ => false,
     };
     let Some(mut value) = request.object.filter(|_| judged) else { return Ok(m) };
-    if let Value::Object(map) = &mut value
-        && map.get("kind").and_then(Value::as_str).is_none_or(str::is_empty)
-    {
-        map.insert("kind".into(), Value::String(m.kind.clone()));
+    // What the request says the object is stands in for what the object omits.
+    if let Value::Object(map) = &mut value {
+        let missing = |map: &serde_json::Map<String, Value>, key: &str| {
+            map.get(key).and_then(Value::as_str).is_none_or(str::is_empty)
+        };
+        if missing(map, "kind") {
+            map.insert("kind".into(), Value::String(m.kind.clone()));
+        }
+        if let (true, Some(api_version)) = (missing(map, "apiVersion"), request.kind.api_version()) {
+            map.insert("apiVersion".into(), Value::String(api_version));
+        }
     }
     let deleting = value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null());
     if deleting {

@@ -48,7 +48,7 @@ impl BadReview {
 /// parts in a second pass ([`TextField`]); `oldObject` and every other field are skipped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Review<O> {
+pub(super) struct Review<O> {
     #[serde(default)]
     api_version: String,
     #[serde(default)]
@@ -57,18 +57,18 @@ struct Review<O> {
 }
 
 #[derive(Default, Deserialize)]
-struct Gvk {
+pub(super) struct Gvk {
     #[serde(default)]
-    group: String,
+    pub group: String,
     #[serde(default)]
-    version: String,
+    pub version: String,
     #[serde(default)]
-    kind: String,
+    pub kind: String,
 }
 
 impl Gvk {
     /// The apiVersion this names, standing in for one the object omits.
-    fn api_version(&self) -> Option<String> {
+    pub(super) fn api_version(&self) -> Option<String> {
         match (self.group.as_str(), self.version.as_str()) {
             (_, "") => None,
             ("", version) => Some(version.to_string()),
@@ -78,33 +78,33 @@ impl Gvk {
 }
 
 #[derive(Default, Deserialize)]
-struct UserInfo {
+pub(super) struct UserInfo {
     #[serde(default)]
-    username: Option<String>,
+    pub username: Option<String>,
     #[serde(default)]
-    groups: Vec<String>,
+    pub groups: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Request<O> {
+pub(super) struct Request<O> {
     #[serde(default)]
-    uid: String,
+    pub uid: String,
     #[serde(default)]
-    kind: Gvk,
+    pub kind: Gvk,
     #[serde(default)]
-    sub_resource: Option<String>,
+    pub sub_resource: Option<String>,
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
     #[serde(default)]
-    namespace: Option<String>,
+    pub namespace: Option<String>,
     #[serde(default)]
-    operation: String,
+    pub operation: String,
     #[serde(default)]
-    user_info: UserInfo,
-    object: Option<O>,
+    pub user_info: UserInfo,
+    pub object: Option<O>,
     #[serde(default)]
-    dry_run: Option<bool>,
+    pub dry_run: Option<bool>,
 }
 
 /// What was decided, with the fields the request log carries.
@@ -206,7 +206,7 @@ fn read(body: &[u8]) -> Result<Request<Incoming<'_>>, BadReview> {
 }
 
 /// The request of a review that is one sovereign can answer.
-fn checked<O>(review: Review<O>) -> Result<Request<O>, BadReview> {
+pub(super) fn checked<O>(review: Review<O>) -> Result<Request<O>, BadReview> {
     if review.api_version != API_VERSION {
         return Err(BadReview::Version(review.api_version));
     }
