@@ -162,7 +162,7 @@ fn breaking(message: &str) -> Option<&'static str> {
         "a data class must allow at least one jurisdiction or region" => {
             "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [] }]"
         }
-        "a jurisdiction needs at least one country or region" => {
+        "a jurisdiction needs at least one country, preset or region" => {
             "jurisdictions: [{ name: ID, countries: [ID] }, { name: EMPTY, countries: [] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]"
         }
         "every allowedJurisdictions entry must name a jurisdiction defined in this policy" => {
