@@ -246,6 +246,6 @@ pub(super) fn assemble(
             let policy = policy().map_err(malformed(kind, "."))?;
             Object::Policy { meta: policy.metadata.clone().into(), policy: Box::new(policy) }
         }
-        (Reading::Metadata | Reading::StorageClass, _) => of.other(meta.ok().flatten()),
+        (Reading::Metadata | Reading::StorageClass | Reading::Kept, _) => of.other(meta.ok().flatten()),
     })
 }
