@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::auditor::Auditor;
 use super::lease::{self, Leadership};
 use super::writer::Writer;
-use super::{AuditConfig, Change, Notifier};
+use super::{AuditConfig, Change};
 use crate::policy::PolicySet;
 use crate::state::State;
 
@@ -42,7 +42,6 @@ pub fn start(
     client: Client,
     state: Arc<State>,
     config: AuditConfig,
-    notifier: Notifier,
     changes: mpsc::UnboundedReceiver<Change>,
 ) -> Running {
     let leadership = Arc::new(Leadership::default());
@@ -53,10 +52,10 @@ pub fn start(
     });
     let writer = Writer::new(client.clone(), config.lease.identity.clone());
     let controller = Controller::new(state, config, leadership.clone(), writer);
-    tokio::spawn(async move {
-        let kinds = super::sources::start(client, notifier).await;
-        controller.run(kinds, changes).await;
-    });
+    // The audited kinds are watched with the inventory's (server/objects.rs), which lists an
+    // unserved kind as empty: the audit waits for every audited kind of the table.
+    let kinds = crate::kinds::with(|roles| roles.audited).map(|k| k.kind).collect();
+    tokio::spawn(controller.run(kinds, changes));
     Running { stop, lease }
 }
 

@@ -84,7 +84,7 @@ impl Inventory {
             Reading::StorageClass => {
                 let class = parse::<StorageClass>(kind, object)?;
                 named(kind, class.metadata.name.clone())?;
-                class.insert_into(self);
+                self.insert_storage_class(class);
             }
             Reading::Pod => {
                 let pod = Pod::from(parse::<wire::PodWire>(kind, object)?);
