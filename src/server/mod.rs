@@ -3,7 +3,7 @@
 mod body_limit;
 pub mod discovery;
 mod objects;
-mod standalone;
+pub mod standalone;
 pub mod telemetry;
 pub mod tls;
 pub mod watch;
