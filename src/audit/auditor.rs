@@ -249,7 +249,7 @@ spec:
     /// An auditor past its first lists, with one policy, a namespace and node n1 in Jakarta.
     fn world() -> (Auditor, PolicySet, Inventory) {
         let mut inventory = Inventory::default();
-        inventory.namespaces.insert("gov".into(), [("tenant".to_string(), "gov".to_string())].into());
+        inventory.add(&serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "gov", "labels": { "tenant": "gov" } } })).unwrap();
         let p = policy();
         let set = PolicySet::compile(std::slice::from_ref(&p));
         let mut auditor = Auditor::new(["Pod"]);

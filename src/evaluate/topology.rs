@@ -169,11 +169,11 @@ impl<'p> RegionLabels<'p> {
         let mut regions = BTreeSet::new();
         let mut gaps = Vec::new();
         for wanted in names {
-            let by_name = inventory.nodes.get_key_value(wanted);
+            let by_name = inventory.node_entry(wanted);
             let found = if by_hostname {
                 // The hostname label usually equals the node name; scan only when it does not.
                 by_name.filter(|(_, l)| l.get(HOSTNAME_LABEL).is_none_or(|h| h == wanted.as_str())).or_else(|| {
-                    inventory.nodes.iter().find(|(_, l)| l.get(HOSTNAME_LABEL).is_some_and(|h| h == wanted.as_str()))
+                    inventory.nodes().find(|(_, l)| l.get(HOSTNAME_LABEL).is_some_and(|h| h == wanted.as_str()))
                 })
             } else {
                 by_name

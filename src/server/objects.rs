@@ -305,9 +305,9 @@ mod tests {
         taker.applied(Some(pv("stale", "x")));
         taker.relisted(vec![pv("pv", "fast")]);
         let inventory = state.read_inventory();
-        assert!(!inventory.persistent_volumes.contains_key("stale"), "a relist forgets objects deleted meanwhile");
+        assert!(inventory.volume("stale").is_none(), "a relist forgets objects deleted meanwhile");
         // The compact form, as files give it: name, class, claim; no annotations or status.
-        let kept = &inventory.persistent_volumes["pv"];
+        let kept = inventory.volume("pv").unwrap();
         assert_eq!((kept.meta.name.as_deref(), kept.storage_class_name.as_deref()), (Some("pv"), Some("fast")));
         let claim = kept.claim_ref.as_ref().unwrap();
         assert_eq!((claim.namespace.as_deref(), claim.name.as_deref()), (Some("a"), Some("b")));
@@ -322,7 +322,7 @@ mod tests {
         );
         assert!(seen.iter().any(|c| matches!(c, Change::Upsert(_))), "a volume is audited too");
         taker.deleted(Some(pv("pv", "slow")));
-        assert!(state.read_inventory().persistent_volumes.is_empty());
+        assert!(state.read_inventory().volumes().next().is_none());
         let seen = drain(&mut changes);
         assert!(seen.iter().any(|c| matches!(c, Change::Touched { fingerprint: None, .. })));
     }

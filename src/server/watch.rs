@@ -254,12 +254,12 @@ mod tests {
         apply(&state, &mut buffer, Event::Apply(node("stale", "us-east-1")));
         apply(&state, &mut buffer, Event::Init);
         apply(&state, &mut buffer, Event::InitApply(node("jkt-1", "ap-southeast-3")));
-        assert!(state.read_inventory().nodes.contains_key("stale"), "old objects serve until the list is done");
+        assert!(state.read_inventory().node("stale").is_some(), "old objects serve until the list is done");
         assert!(state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node cache not synced")));
         apply(&state, &mut buffer, Event::InitDone);
         let inventory = state.read_inventory();
-        assert!(!inventory.nodes.contains_key("stale"), "a relist forgets objects deleted meanwhile");
-        assert_eq!(inventory.nodes["jkt-1"]["topology.kubernetes.io/region"], "ap-southeast-3");
+        assert!(inventory.node("stale").is_none(), "a relist forgets objects deleted meanwhile");
+        assert_eq!(inventory.node("jkt-1").unwrap()["topology.kubernetes.io/region"], "ap-southeast-3");
         drop(inventory);
         assert!(!state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node")));
     }
@@ -270,9 +270,9 @@ mod tests {
         let mut buffer = None;
         apply(&state, &mut buffer, Event::Apply(node("n", "ap-southeast-3")));
         apply(&state, &mut buffer, Event::Apply(node("n", "us-east-1")));
-        assert_eq!(state.read_inventory().nodes["n"]["topology.kubernetes.io/region"], "us-east-1");
+        assert_eq!(state.read_inventory().node("n").unwrap()["topology.kubernetes.io/region"], "us-east-1");
         apply(&state, &mut buffer, Event::Delete(node("n", "us-east-1")));
-        assert!(state.read_inventory().nodes.is_empty());
+        assert!(state.read_inventory().nodes().next().is_none());
     }
 
     #[test]
