@@ -36,7 +36,7 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
     let mut judge = Judge::new(object, ctx, inventory, policies);
     match object {
         Object::Policy { policy, .. } => judge.policy(policy),
-        Object::Other { .. } => {}
+        Object::Other { .. } | Object::Copy(_) => {}
         Object::Pod { meta, spec } => {
             let ns = judge.namespace();
             let inherited = claim_classes(spec, &[], ns, inventory);

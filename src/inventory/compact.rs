@@ -78,6 +78,8 @@ pub struct Volume {
     pub storage_class_name: Option<String>,
     /// The terms of `spec.nodeAffinity.required`; `None` without a required affinity.
     pub node_terms: Option<Vec<NodeTerm>>,
+    /// `spec.csi`: (driver, volumeHandle), which snapshot contents name their source by.
+    pub csi: Option<(String, String)>,
 }
 
 /// A PersistentVolumeClaim (or a StatefulSet's claim template).
@@ -87,6 +89,9 @@ pub struct Claim {
     pub volume_name: Option<String>,
     pub storage_class_name: Option<String>,
     pub selector: Option<LabelSelector>,
+    /// `spec.dataSourceRef`, else `spec.dataSource`: the claim or snapshot it is cloned or
+    /// restored from, whose data classes it carries (SPEC §12).
+    pub data_source: Option<super::copies::SourceRef>,
 }
 
 /// What a pod volume is, as far as location goes.
@@ -159,6 +164,7 @@ impl From<PersistentVolume> for Volume {
             claim_ref: spec.claim_ref.map(|r| ClaimRef { namespace: r.namespace, name: r.name }),
             storage_class_name: spec.storage_class_name,
             node_terms: spec.node_affinity.and_then(|a| a.required).map(node_terms),
+            csi: spec.csi.map(|c| (c.driver, c.volume_handle)),
         }
     }
 }
@@ -171,6 +177,22 @@ impl From<PersistentVolumeClaim> for Claim {
             volume_name: spec.volume_name,
             storage_class_name: spec.storage_class_name,
             selector: spec.selector,
+            data_source: spec
+                .data_source_ref
+                .map(|r| super::copies::SourceRef {
+                    api_group: r.api_group,
+                    kind: r.kind,
+                    name: r.name,
+                    namespace: r.namespace,
+                })
+                .or_else(|| {
+                    spec.data_source.map(|r| super::copies::SourceRef {
+                        api_group: r.api_group,
+                        kind: r.kind,
+                        name: r.name,
+                        namespace: None,
+                    })
+                }),
         }
     }
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod compact;
+pub mod copies;
 mod labels;
 mod tracked;
 pub(crate) mod wire;
@@ -88,7 +89,7 @@ impl Inventory {
                 named(kind, pod.meta.name.clone())?;
                 self.insert_pod(pod);
             }
-            Reading::Workload { .. } | Reading::Binding | Reading::Policy => return Ok(false),
+            Reading::Workload { .. } | Reading::Binding | Reading::Policy | Reading::Copy(_) => return Ok(false),
         }
         Ok(true)
     }
