@@ -54,6 +54,9 @@ pub enum Reading {
     Metadata,
     /// A StorageClass.
     StorageClass,
+    /// Kept whole in the inventory and read where it is used (custom resources such as
+    /// VolumeSnapshotClasses). Judged kinds of no typed inventory reading are kept whole too.
+    Kept,
     /// A copy of data or a place copies are kept (SPEC §12): read by `read/copies.rs`.
     Copy(CopyReading),
 }
@@ -65,12 +68,18 @@ pub enum CopyReading {
     Snapshot,
     /// A VolumeSnapshotContent.
     SnapshotContent,
-    /// A VolumeSnapshotClass (inventory only, read where used).
-    SnapshotClass,
     /// A Velero Backup, or a Schedule (its `spec.template`).
     Backup { schedule: bool },
     /// A Velero BackupStorageLocation, or a VolumeSnapshotLocation.
     BackupLocation { snapshots: bool },
+}
+
+impl Reading {
+    /// Whether the inventory keeps objects of this reading in a compact form of their own
+    /// rather than whole.
+    pub fn typed_inventory(self) -> bool {
+        matches!(self, Reading::Metadata | Reading::Volume | Reading::Claim | Reading::StorageClass | Reading::Pod)
+    }
 }
 
 /// What sovereign does with objects of a kind.
@@ -117,6 +126,25 @@ impl Kind {
 
     pub fn namespaced(&self) -> bool {
         self.scope == Scope::Namespaced
+    }
+
+    /// What `/readyz`, logs and metrics call the kind: its name, qualified by its group when
+    /// another row has the same name (`Bucket.s3.aws.upbound.io`).
+    pub fn cache_name(&'static self) -> &'static str {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            KINDS
+                .iter()
+                .map(|k| match KINDS.iter().filter(|other| other.kind == k.kind).count() {
+                    1 => k.kind.to_string(),
+                    _ => format!("{}.{}", k.kind, if k.group.is_empty() { "core" } else { k.group }),
+                })
+                .collect()
+        });
+        match KINDS.iter().position(|k| std::ptr::eq(k, self)) {
+            Some(index) => &names[index],
+            None => self.kind,
+        }
     }
 }
 
@@ -276,7 +304,7 @@ pub static KINDS: &[Kind] = &[
         kind: "VolumeSnapshotClass",
         plural: "volumesnapshotclasses",
         scope: Scope::Cluster,
-        reading: Reading::Copy(CopyReading::SnapshotClass),
+        reading: Reading::Kept,
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
@@ -353,6 +381,12 @@ pub fn of(api_version: Option<&str>, kind: &str) -> Option<&'static Kind> {
     }
 }
 
+/// The inventory kinds kept whole, watched in cluster mode only where the API server
+/// serves them.
+pub fn kept_whole() -> impl Iterator<Item = &'static Kind> {
+    with(|roles| roles.inventory).filter(|k| !k.reading.typed_inventory())
+}
+
 /// The kinds with a role.
 pub fn with(role: impl Fn(&Roles) -> bool) -> impl Iterator<Item = &'static Kind> {
     KINDS.iter().filter(move |k| role(&k.roles))
@@ -385,6 +419,13 @@ mod tests {
             assert!(kind.roles.judged || audited_or_inventory, "{} plays no role", kind.kind);
             assert_eq!(kind.roles.judged, !kind.operations.is_empty(), "{} judged on no operation", kind.kind);
         }
+    }
+
+    #[test]
+    fn cache_names_are_unique() {
+        let names: BTreeSet<&str> = KINDS.iter().map(Kind::cache_name).collect();
+        assert_eq!(names.len(), KINDS.len());
+        assert_eq!(find("", "Pod").unwrap().cache_name(), "Pod");
     }
 
     #[test]

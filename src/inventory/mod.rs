@@ -9,6 +9,7 @@ use serde_json::Value;
 
 mod compact;
 pub mod copies;
+mod kept;
 mod labels;
 mod tracked;
 pub(crate) mod wire;
@@ -41,6 +42,8 @@ pub struct Inventory {
     pub storage_classes: HashMap<String, StorageClass>,
     /// Namespace → name → pod (for bindings).
     pub pods: HashMap<String, HashMap<String, Pod>>,
+    /// Custom resources kept whole; see [`Inventory::kept`].
+    kept: kept::KeptObjects,
 }
 
 /// Why an object could not join the inventory.
@@ -89,7 +92,11 @@ impl Inventory {
                 named(kind, pod.meta.name.clone())?;
                 self.insert_pod(pod);
             }
-            Reading::Workload { .. } | Reading::Binding | Reading::Policy | Reading::Copy(_) => return Ok(false),
+            _ => {
+                let meta = parse::<wire::MetaOnly>(kind, object)?.metadata.unwrap_or_default();
+                named(kind, meta.name)?;
+                self.keep(known, object.clone());
+            }
         }
         Ok(true)
     }
@@ -170,15 +177,19 @@ impl Inventory {
     }
 
     /// Object counts per kind, for metrics and logs.
-    pub fn sizes(&self) -> [(&'static str, usize); 6] {
-        [
+    pub fn sizes(&self) -> Vec<(&'static str, usize)> {
+        let typed = [
             ("Namespace", self.namespaces.len()),
             ("Node", self.nodes.len()),
             ("PersistentVolume", self.persistent_volumes.len()),
             ("PersistentVolumeClaim", self.claims.values().map(HashMap::len).sum()),
             ("StorageClass", self.storage_classes.len()),
             ("Pod", self.pods.values().map(HashMap::len).sum()),
-        ]
+        ];
+        typed
+            .into_iter()
+            .chain(kinds::kept_whole().map(|kind| (kind.cache_name(), self.kept_all(kind).count())))
+            .collect()
     }
 }
 

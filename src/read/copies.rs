@@ -165,13 +165,6 @@ pub(super) fn copy(reading: CopyReading, kind: &str, meta: Meta, spec: Option<Va
                 default: !snapshots && spec.default == Some(true),
             })
         }
-        CopyReading::SnapshotClass => {
-            return Ok(Object::Other {
-                group: Some(crate::inventory::copies::SNAPSHOT_GROUP.into()),
-                kind: kind.into(),
-                meta,
-            });
-        }
     };
     Ok(Object::Copy(copy))
 }

@@ -256,6 +256,6 @@ pub(super) fn assemble(
             let spec = if let Spec::Whole(v) = spec { Some(v) } else { None };
             super::copies::copy(reading, kind, meta?.unwrap_or_default(), spec)?
         }
-        (Reading::Metadata | Reading::StorageClass, _) => of.other(meta.ok().flatten()),
+        (Reading::Metadata | Reading::StorageClass | Reading::Kept, _) => of.other(meta.ok().flatten()),
     })
 }

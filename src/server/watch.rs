@@ -22,7 +22,7 @@ pub const POLICIES: &str = "SovereigntyPolicy";
 
 /// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched.
 pub fn sources() -> impl Iterator<Item = &'static str> {
-    crate::kinds::with(|roles| roles.watched).map(|k| k.kind)
+    crate::kinds::with(|roles| roles.watched).map(|k| k.cache_name())
 }
 
 /// Starts every watcher; each runs until the process ends, retrying with backoff. With
@@ -253,7 +253,8 @@ mod tests {
             <StorageClass as Tracked>::KIND,
             <Pod as Tracked>::KIND,
         ];
-        let mut started: Vec<&str> = started.to_vec();
+        let kept = crate::kinds::kept_whole().map(|k| k.cache_name());
+        let mut started: Vec<&str> = started.into_iter().chain(kept).collect();
         started.sort();
         let mut watched: Vec<&str> = sources().collect();
         watched.sort();
