@@ -9,11 +9,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::inventory::Meta;
 use crate::inventory::copies::{
     Backup, BackupLocation, DEFAULT_SNAPSHOT_CLASS_ANNOTATION, DataCopy, ObjectRef, Snapshot, SnapshotClass,
     SnapshotContent,
 };
-use crate::inventory::Meta;
 use crate::kinds::CopyReading;
 use crate::object::{Object, ObjectError};
 
