@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod compact;
+pub mod copies;
 mod kept;
 mod labels;
 mod tracked;
@@ -164,6 +165,22 @@ impl Inventory {
 
     pub fn volumes(&self) -> impl Iterator<Item = &Volume> {
         self.persistent_volumes.values()
+    }
+
+    /// Every namespace, with its labels.
+    pub fn namespaces(&self) -> impl Iterator<Item = (&String, &Labels)> {
+        self.namespaces.iter()
+    }
+
+    /// The claims in a namespace.
+    pub fn claims_in(&self, namespace: &str) -> impl Iterator<Item = &Claim> {
+        self.claims.get(namespace).into_iter().flat_map(HashMap::values)
+    }
+
+    /// The pods in a namespace that the inventory keeps (in cluster mode, those not yet
+    /// scheduled).
+    pub fn pods_in(&self, namespace: &str) -> impl Iterator<Item = &Pod> {
+        self.pods.get(namespace).into_iter().flat_map(HashMap::values)
     }
 
     pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
