@@ -57,6 +57,7 @@ async fn watch(client: Client, resource: ApiResource, known: &'static Kind, noti
                 }
             }
             Ok(watcher::Event::InitDone) => {
+                let kind = known.cache_name();
                 notifier.send(Change::Relisted { kind, subjects: listing.take().unwrap_or_default() });
             }
             Ok(watcher::Event::Apply(object)) => {
@@ -70,16 +71,20 @@ async fn watch(client: Client, resource: ApiResource, known: &'static Kind, noti
                     false => "",
                 };
                 let name = object.metadata.name.as_deref().unwrap_or_default();
-                notifier.send(Change::Remove(super::Key::new(kind, namespace, name)));
+                notifier.send(Change::Remove(super::Key::new(known.cache_name(), namespace, name)));
             }
             Err(e) => tracing::warn!(kind, error = %e, "audit watch failed; retrying"),
         }
     }
 }
 
-/// Trims what the audit never reads (status, managed fields, annotations) and parses the rest.
+/// Trims what the audit never reads (status, managed fields, annotations but a store's, which
+/// may name its region) and parses the rest.
 fn read(resource: &ApiResource, kind: &str, mut object: DynamicObject) -> Option<Subject> {
-    object.metadata.annotations = None;
+    let store = kinds::find(&resource.group, kind).is_some_and(|k| matches!(k.reading, kinds::Reading::Store(_)));
+    if !store {
+        object.metadata.annotations = None;
+    }
     if let Some(data) = object.data.as_object_mut() {
         data.remove("status");
     }

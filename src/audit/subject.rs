@@ -99,7 +99,8 @@ impl Subject {
         let name = non_empty(&meta.name).ok_or(SubjectError::Unnamed)?;
         let namespace = object.namespace_in(None).unwrap_or_default().to_string();
 
-        let key = Key { kind: kind.to_string(), namespace, name };
+        // Qualified by group where kinds share a name (`Bucket.s3.aws.upbound.io`).
+        let key = Key { kind: known.cache_name().to_string(), namespace, name };
         let mut label_sets: Vec<Labels> = meta.labels.iter().cloned().collect();
         let (mut node, mut volume, mut claim_ref) = (None, None, None);
         let mut claims = BTreeSet::new();
@@ -138,7 +139,7 @@ impl Subject {
                 classes.insert(pv.storage_class_name.clone().unwrap_or_default());
                 claim_ref = pv.claim_ref.as_ref().and_then(|r| Some((non_empty(&r.namespace)?, non_empty(&r.name)?)));
             }
-            Object::Binding(_) | Object::Policy { .. } | Object::Other { .. } => {}
+            Object::Binding(_) | Object::Policy { .. } | Object::Store(_) | Object::Other { .. } => {}
         }
         Ok(Subject {
             key,

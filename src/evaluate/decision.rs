@@ -92,6 +92,20 @@ pub enum Holder {
     Volume,
     /// The scheduler binding a pod to a node.
     Binding { node: String },
+    /// A cloud data store itself (SPEC §13): `noun` says what it is (`bucket`), `location`
+    /// where its location is read from.
+    Store { noun: String, provider: String, location: String },
+    /// A copy of a store's data somewhere else.
+    Replica(Replica),
+}
+
+/// Where a store keeps a copy of its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replica {
+    /// A geo-redundant Azure storage account's copy in its region's pair.
+    Paired { redundancy: String, region: String },
+    /// A replication rule's destination bucket.
+    Destination { bucket: String },
 }
 
 /// Where a holder's data could be.

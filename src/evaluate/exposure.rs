@@ -30,10 +30,12 @@ pub(super) enum Category {
     Network,
     /// A volume that exists, or a node the scheduler chose: always judged.
     Fixed,
+    /// A cloud data store or one of its replicas: always judged.
+    Store,
 }
 
 impl Exposure {
-    fn new(category: Category, holder: Holder, reach: Reach) -> Self {
+    pub(super) fn new(category: Category, holder: Holder, reach: Reach) -> Self {
         Exposure { category, holder, reach, bound_volume: None, node: None }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::selector::Selector;
+use super::stores::{CompiledStores, compile_stores};
 use super::types::*;
 use crate::catalog::{self, Provider};
 
@@ -27,6 +28,11 @@ pub struct CompiledPolicy {
     pub remediation: Remediation,
     /// Resolved jurisdictions: name and regions.
     pub jurisdictions: Vec<(String, BTreeSet<String>)>,
+    /// Multi-region locations (GCS `EU`, `NAM4`, ...) each jurisdiction holds whole: every
+    /// country of them is in it, or it names them under `regions`.
+    pub jurisdiction_locations: Vec<(String, BTreeSet<String>)>,
+    /// `spec.stores`: store kinds of its own, and ACK's default region.
+    pub stores: CompiledStores,
 }
 
 /// One data class, with the regions it may reside in.
@@ -41,6 +47,8 @@ pub struct ClassRule {
     pub extra_regions: Vec<String>,
     /// Every allowed region: the jurisdictions' and the extra ones.
     pub allowed: BTreeSet<String>,
+    /// Multi-region locations allowed whole (catalog spelling): a store there is inside.
+    pub locations: BTreeSet<String>,
     /// The class's own remediation, else its policy's.
     pub remediation: Remediation,
 }
@@ -243,6 +251,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
     }
 
     let mut jurisdictions: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut jurisdiction_locations: Vec<(String, BTreeSet<String>)> = Vec::new();
     for (i, j) in spec.jurisdictions.iter().enumerate() {
         let at = format!("spec.jurisdictions[{i}]");
         if j.name.is_empty() {
@@ -276,8 +285,10 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
                 countries.join(", ")
             ));
         }
+        jurisdiction_locations.push((j.name.clone(), locations_held(&countries, &j.regions, &spec.providers)));
         jurisdictions.push((j.name.clone(), regions));
     }
+    let stores = compile_stores(spec.stores.as_ref(), &mut errors);
 
     let mut classes = Vec::new();
     let mut seen = HashSet::new();
@@ -300,7 +311,11 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         }
         let mut allowed: BTreeSet<String> =
             c.allowed_regions.iter().flat_map(|r| catalog::places_of_region(r, &spec.providers)).collect();
+        let mut locations = locations_held(&[], &c.allowed_regions, &spec.providers);
         for j in &c.allowed_jurisdictions {
+            if let Some((_, held)) = jurisdiction_locations.iter().find(|(n, _)| n == j) {
+                locations.extend(held.iter().cloned());
+            }
             match jurisdictions.iter().find(|(n, _)| n == j) {
                 Some((_, regions)) => allowed.extend(regions.iter().cloned()),
                 None => errors.push(format!(
@@ -317,6 +332,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             jurisdictions: c.allowed_jurisdictions.clone(),
             extra_regions: c.allowed_regions.clone(),
             allowed,
+            locations,
             remediation: c.remediation.unwrap_or(spec.remediation),
         });
     }
@@ -370,10 +386,25 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             exemptions: spec.exemptions.clone(),
             remediation: spec.remediation,
             jurisdictions,
+            jurisdiction_locations,
+            stores,
         },
         classes,
         classify,
     })
+}
+
+/// The multi-region locations held whole by these countries, or named among `regions`
+/// (without regard to case), on the consulted providers.
+fn locations_held(countries: &[String], regions: &[String], providers: &[Provider]) -> BTreeSet<String> {
+    catalog::multi_regions()
+        .iter()
+        .filter(|m| catalog::consulted(providers).contains(&m.provider))
+        .filter(|m| {
+            (!countries.is_empty() && m.within(countries)) || regions.iter().any(|r| r.eq_ignore_ascii_case(m.name))
+        })
+        .map(|m| m.name.to_string())
+        .collect()
 }
 
 /// The countries a jurisdiction names, itself and through its presets: upper case, sorted,
