@@ -196,6 +196,10 @@ fn store_fix(holder: &Holder, class: &ClassRule, policy: &CompiledPolicy) -> Str
     match holder {
         Holder::Store { provider, location, .. } => match catalog::Provider::parse(provider) {
             Some(p) if !places(p).is_empty() => format!("set {location} to one of [{}]", list(places(p), 4)),
+            Some(p) if !catalog::consulted(&policy.providers).contains(&p) => format!(
+                "policy {} does not consult the {provider} catalog: add {provider} to its spec.providers if the data may stay on {provider} in an allowed country, or keep the data on another cloud",
+                policy.name
+            ),
             _ => format!(
                 "the data class allows no {provider} location; keep the data on another cloud, or correct policy {}",
                 policy.name
