@@ -20,7 +20,7 @@ pub async fn start(client: Client, notifier: Notifier) -> Vec<&'static str> {
     for known in kinds::with(|roles| roles.audited) {
         match served(&client, known).await {
             Some(resource) => {
-                watched.push(known.kind);
+                watched.push(known.cache_name());
                 tokio::spawn(watch(client.clone(), resource, known, notifier.clone()));
             }
             None => {
