@@ -707,4 +707,33 @@ fn cloud_data_stores_are_judged_where_they_keep_data() {
         "name: citizens",
     ))
     .success();
+
+    // A replication rule's destination is looked up in the inventory the watchers keep.
+    apply(
+        "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: { name: copy-virginia, namespace: open, annotations: { services.k8s.aws/region: us-east-1 } }\nspec: { name: citizens-copy }\n",
+    )
+    .success();
+    let replicated = namespaced(
+        "s3.services.k8s.aws/v1alpha1",
+        "Bucket",
+        "replicated",
+        "services.k8s.aws/region: ap-southeast-3",
+        "name: replicated, replication: { role: r, rules: [{ status: Enabled, destination: { bucket: \"arn:aws:s3:::citizens-copy\" } }] }",
+    );
+    eventually("the destination bucket to reach the inventory", Duration::from_secs(30), || {
+        let out = apply(&replicated);
+        (!out.ok && out.text().contains("its replica in bucket citizens-copy is kept in region us-east-1"))
+            .then_some(())
+    });
+
+    // ACK's namespace default region, from the namespace the watchers keep.
+    apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: { name: gov-id-ack, labels: { tenant: gov-id }, annotations: { services.k8s.aws/default-region: ap-southeast-3 } }\n",
+    )
+    .success();
+    let defaulted = namespaced("s3.services.k8s.aws/v1alpha1", "Bucket", "defaulted", "", "name: defaulted")
+        .replace("namespace: gov-id", "namespace: gov-id-ack");
+    eventually("the namespace's default region to reach the inventory", Duration::from_secs(30), || {
+        apply(&defaulted).ok.then_some(())
+    });
 }

@@ -414,3 +414,19 @@ fn the_report_names_each_replica_as_a_holder_of_its_own() {
         Holder::Replica(Replica::Paired { region, .. }) if region == "southeastasia"
     ));
 }
+
+#[test]
+fn a_policy_with_a_bad_store_declaration_is_rejected_when_applied() {
+    let bad = format!(
+        "{EU}  stores:\n    ackDefaultRegion: westeurope\n    kinds:\n      - {{ group: example.org, kind: Vault, provider: aws, location: region }}\n"
+    );
+    let decision = judge(&bad, &cluster(""), &policies(&[INDONESIA]));
+    assert_denied_saying(
+        &decision,
+        &[
+            "SovereigntyPolicy eu-gdpr is invalid",
+            "spec.stores.ackDefaultRegion \"westeurope\" is not an AWS region the catalog knows",
+            "spec.stores.kinds[0].location \"region\" is not a dotted path",
+        ],
+    );
+}
