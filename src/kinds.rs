@@ -59,6 +59,8 @@ pub enum Reading {
     Kept,
     /// A copy of data or a place copies are kept (SPEC §12): read by `read/copies.rs`.
     Copy(CopyReading),
+    /// A cloud data store declared as an object (a bucket, a database): SPEC §13.
+    Store(&'static StoreReading),
 }
 
 /// How a copy of data, or a place copies are kept, is read.
@@ -80,6 +82,41 @@ impl Reading {
     pub fn typed_inventory(self) -> bool {
         matches!(self, Reading::Metadata | Reading::Volume | Reading::Claim | Reading::StorageClass | Reading::Pod)
     }
+}
+
+/// How a store kind says where it keeps data, and what else keeps copies of it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct StoreReading {
+    /// The catalog that names its locations (`aws`, `gcp`, `azure`).
+    pub provider: &'static str,
+    pub location: Locate,
+    pub replicas: Replicas,
+}
+
+/// Where a store kind's location is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locate {
+    /// A dotted path into the object (`spec.forProvider.region`).
+    Path(&'static str),
+    /// AWS Controllers for Kubernetes: the object's `services.k8s.aws/region` annotation,
+    /// else its namespace's `services.k8s.aws/default-region`, else the policy's
+    /// `stores.ackDefaultRegion`.
+    Ack,
+    /// No data of its own: only its replicas hold data (a replication configuration).
+    Nowhere,
+}
+
+/// What else keeps a store's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replicas {
+    None,
+    /// Azure redundancy named at this path (`Standard_GRS`, or Crossplane's `GRS`): a
+    /// geo-redundant one also keeps the data in the location's paired region.
+    AzurePair(&'static str),
+    /// ACK Bucket `spec.replication.rules[].destination.bucket`.
+    AckRules,
+    /// Crossplane `BucketReplicationConfiguration`: `spec.forProvider.rule[].destination`.
+    CrossplaneRules,
 }
 
 /// What sovereign does with objects of a kind.
@@ -355,7 +392,134 @@ pub static KINDS: &[Kind] = &[
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
     },
+    // Cloud data stores (SPEC §13). Buckets are also kept in the inventory: replication
+    // rules name them as destinations.
+    store("s3.aws.upbound.io", XP_V2, "Bucket", "buckets", Scope::Cluster, &XP_AWS, KEPT),
+    store(
+        "s3.aws.upbound.io",
+        XP_AWS_S3_REPLICATION,
+        "BucketReplicationConfiguration",
+        "bucketreplicationconfigurations",
+        Scope::Cluster,
+        &XP_AWS_REPLICATION,
+        STORE,
+    ),
+    store(
+        "rds.aws.upbound.io",
+        &["v1beta3", "v1beta2", "v1beta1"],
+        "Instance",
+        "instances",
+        Scope::Cluster,
+        &XP_AWS,
+        STORE,
+    ),
+    store("rds.aws.upbound.io", XP_V2, "Cluster", "clusters", Scope::Cluster, &XP_AWS, STORE),
+    store("dynamodb.aws.upbound.io", XP_V2, "Table", "tables", Scope::Cluster, &XP_AWS, STORE),
+    store("storage.gcp.upbound.io", XP_V2, "Bucket", "buckets", Scope::Cluster, &XP_GCP_LOCATION, STORE),
+    store("sql.gcp.upbound.io", XP_V2, "DatabaseInstance", "databaseinstances", Scope::Cluster, &XP_GCP_REGION, STORE),
+    store("storage.azure.upbound.io", XP_V2, "Account", "accounts", Scope::Cluster, &XP_AZURE_ACCOUNT, STORE),
+    store(
+        "dbforpostgresql.azure.upbound.io",
+        XP_V2,
+        "FlexibleServer",
+        "flexibleservers",
+        Scope::Cluster,
+        &XP_AZURE,
+        STORE,
+    ),
+    store("s3.services.k8s.aws", ACK, "Bucket", "buckets", Scope::Namespaced, &ACK_BUCKET, KEPT),
+    store("rds.services.k8s.aws", ACK, "DBInstance", "dbinstances", Scope::Namespaced, &ACK_STORE, STORE),
+    store(
+        "storage.cnrm.cloud.google.com",
+        KCC,
+        "StorageBucket",
+        "storagebuckets",
+        Scope::Namespaced,
+        &KCC_LOCATION,
+        STORE,
+    ),
+    store("sql.cnrm.cloud.google.com", KCC, "SQLInstance", "sqlinstances", Scope::Namespaced, &KCC_REGION, STORE),
+    store(
+        "storage.azure.com",
+        ASO_STORAGE,
+        "StorageAccount",
+        "storageaccounts",
+        Scope::Namespaced,
+        &ASO_ACCOUNT,
+        STORE,
+    ),
+    store(
+        "dbforpostgresql.azure.com",
+        ASO_POSTGRES,
+        "FlexibleServer",
+        "flexibleservers",
+        Scope::Namespaced,
+        &ASO,
+        STORE,
+    ),
 ];
+
+/// Judged on create and update, re-judged by the audit.
+const STORE: Roles = roles(true, false, true, false);
+/// A store that is also kept whole in the inventory (replication destinations).
+const KEPT: Roles = roles(true, true, true, true);
+
+// Versions a served CRD may have, preferred first: Crossplane's upbound providers
+// (`v1beta2` where the provider moved on), ACK, Config Connector, Azure Service Operator v2.
+const XP_V2: &[&str] = &["v1beta2", "v1beta1"];
+const XP_AWS_S3_REPLICATION: &[&str] = &["v1beta3", "v1beta2", "v1beta1"];
+const ACK: &[&str] = &["v1alpha1"];
+const KCC: &[&str] = &["v1beta1"];
+const ASO_STORAGE: &[&str] = &["v1api20230101", "v1api20220901", "v1api20210401", "v1beta20210401"];
+const ASO_POSTGRES: &[&str] = &[
+    "v1api20240801",
+    "v1api20230601preview",
+    "v1api20221201",
+    "v1api20220120preview",
+    "v1api20210601",
+    "v1beta20210601",
+];
+
+const fn located(provider: &'static str, path: &'static str, replicas: Replicas) -> StoreReading {
+    StoreReading { provider, location: Locate::Path(path), replicas }
+}
+
+static XP_AWS: StoreReading = located("aws", "spec.forProvider.region", Replicas::None);
+static XP_AWS_REPLICATION: StoreReading =
+    StoreReading { provider: "aws", location: Locate::Nowhere, replicas: Replicas::CrossplaneRules };
+static XP_GCP_LOCATION: StoreReading = located("gcp", "spec.forProvider.location", Replicas::None);
+static XP_GCP_REGION: StoreReading = located("gcp", "spec.forProvider.region", Replicas::None);
+static XP_AZURE: StoreReading = located("azure", "spec.forProvider.location", Replicas::None);
+static XP_AZURE_ACCOUNT: StoreReading =
+    located("azure", "spec.forProvider.location", Replicas::AzurePair("spec.forProvider.accountReplicationType"));
+static ACK_STORE: StoreReading = StoreReading { provider: "aws", location: Locate::Ack, replicas: Replicas::None };
+static ACK_BUCKET: StoreReading = StoreReading { provider: "aws", location: Locate::Ack, replicas: Replicas::AckRules };
+static KCC_LOCATION: StoreReading = located("gcp", "spec.location", Replicas::None);
+static KCC_REGION: StoreReading = located("gcp", "spec.region", Replicas::None);
+static ASO: StoreReading = located("azure", "spec.location", Replicas::None);
+static ASO_ACCOUNT: StoreReading = located("azure", "spec.location", Replicas::AzurePair("spec.sku.name"));
+
+const fn store(
+    group: &'static str,
+    versions: &'static [&'static str],
+    kind: &'static str,
+    plural: &'static str,
+    scope: Scope,
+    reading: &'static StoreReading,
+    roles: Roles,
+) -> Kind {
+    Kind {
+        group,
+        versions,
+        kind,
+        plural,
+        scope,
+        reading: Reading::Store(reading),
+        roles,
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    }
+}
 
 /// The group of an `apiVersion`: `apps/v1` → `apps`, `v1` → "" (core).
 pub fn group_of(api_version: &str) -> &str {

@@ -3,6 +3,8 @@
 //! [`crate::kinds`].
 
 use crate::inventory::copies::DataCopy;
+use serde_json::Value;
+
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind};
 use crate::policy::SovereigntyPolicy;
@@ -34,12 +36,27 @@ pub enum Object {
         meta: Meta,
         policy: Box<SovereigntyPolicy>,
     },
-    /// A kind sovereign does not judge, with its API group when it was given.
+    /// A cloud data store of a built-in store kind (SPEC §13).
+    Store(Store),
+    /// A kind sovereign does not judge, with its API group when it was given. `value` is
+    /// the object (metadata and spec) when a reader had it whole: a policy may declare the
+    /// kind a store (`stores.kinds`).
     Other {
         group: Option<String>,
         kind: String,
         meta: Meta,
+        value: Option<Box<Value>>,
     },
+}
+
+/// A store kept whole: where its location is read from depends on its kind, and on
+/// policies for the kinds they declare.
+#[derive(Debug)]
+pub struct Store {
+    pub kind: &'static Kind,
+    pub meta: Meta,
+    /// `metadata` and `spec`, as JSON.
+    pub value: Value,
 }
 
 /// A workload's pod template.
@@ -76,7 +93,7 @@ impl Object {
     /// The row of the kinds table, for every kind sovereign knows.
     pub fn known_kind(&self) -> Option<&'static Kind> {
         let (group, kind) = match self {
-            Object::Workload { kind, .. } => return Some(kind),
+            Object::Workload { kind, .. } | Object::Store(Store { kind, .. }) => return Some(kind),
             Object::Copy(copy) => return Some(copy.kind()),
             Object::Other { group, kind, .. } => {
                 return match group {
@@ -115,6 +132,7 @@ impl Object {
             Object::Volume(o) => &o.meta,
             Object::Binding(o) => &o.meta,
             Object::Copy(o) => o.meta(),
+            Object::Store(o) => &o.meta,
         }
     }
 

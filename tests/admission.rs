@@ -122,6 +122,16 @@ const FIXTURES: &[(&str, Expect)] = &[
         ]),
     ),
     ("configmap-unhandled.json", Expect::Allow),
+    (
+        "storageaccount-deny.json",
+        Expect::Deny(&[
+            "StorageAccount gov-id/citizenssea",
+            "\"citizen-pii\"",
+            "southeastasia",
+            "Standard_RAGRS replica",
+        ]),
+    ),
+    ("ackbucket-update-allow.json", Expect::Allow),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

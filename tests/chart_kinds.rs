@@ -113,3 +113,45 @@ fn the_rule_reader_reads_what_it_should() {
     assert!(webhook.len() >= 8, "{webhook:?}");
     assert!(webhook.iter().any(|r| has(r, "resources", "pods/binding")));
 }
+
+/// The `.Values.stores.<family>` switch guarding each line of a template (`None` outside).
+fn store_switches(template: &str) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(format!("{ROOT}/charts/sovereign/templates/{template}")).unwrap();
+    let mut switch: Option<String> = None;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("{{- if .Values.stores.") {
+            switch = rest.split_whitespace().next().map(str::to_string);
+        } else if trimmed == "{{- end }}" && switch.is_some() {
+            switch = None;
+        }
+        out.push((trimmed.to_string(), switch.clone()));
+    }
+    out
+}
+
+#[test]
+fn every_store_group_can_be_switched_off_in_values() {
+    let values = std::fs::read_to_string(format!("{ROOT}/charts/sovereign/values.yaml")).unwrap();
+    let values: serde_json::Value = serde_yaml_ng::from_str(&values).unwrap();
+    for template in ["validatingwebhookconfiguration.yaml", "clusterrole.yaml"] {
+        let lines = store_switches(template);
+        for kind in KINDS.iter().filter(|k| matches!(k.reading, kinds::Reading::Store(_))) {
+            let rule = format!("- apiGroups: [\"{}\"]", kind.group);
+            let guarded: Vec<&Option<String>> =
+                lines.iter().filter(|(line, _)| *line == rule).map(|(_, switch)| switch).collect();
+            assert!(!guarded.is_empty(), "{template} has no rule for {}", kind.group);
+            for switch in guarded {
+                let switch = switch.as_deref().unwrap_or_else(|| panic!("{template}: {} is always on", kind.group));
+                let path = format!("/stores/{}", switch.replace('.', "/"));
+                assert_eq!(
+                    values.pointer(&path),
+                    Some(&serde_json::Value::Bool(true)),
+                    "values {path} for {}",
+                    kind.group
+                );
+            }
+        }
+    }
+}

@@ -628,3 +628,112 @@ fn a_deployment_without_affinity_is_admitted_pinned_under_a_pin_policy() {
     delete("deployment", "gov-id", "web");
     apply(&indonesia("Deny")).success();
 }
+
+/// Installs the minimal store CRDs (one kind of each family, tests/e2e/store-crds.yaml).
+fn store_crds() {
+    kubectl(&["apply", "-f", path("tests/e2e/store-crds.yaml").to_str().unwrap()]).success();
+    for crd in [
+        "buckets.s3.aws.upbound.io",
+        "buckets.storage.gcp.upbound.io",
+        "buckets.s3.services.k8s.aws",
+        "storagebuckets.storage.cnrm.cloud.google.com",
+        "storageaccounts.storage.azure.com",
+    ] {
+        wait_established(crd);
+    }
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn cloud_data_stores_are_judged_where_they_keep_data() {
+    store_crds();
+    let _server = ready_cluster();
+    let crossplane = |api_version: &str, name: &str, for_provider: &str| {
+        format!(
+            "apiVersion: {api_version}\nkind: Bucket\nmetadata: {{ name: {name}, labels: {{ sovereignty.io/data-class: citizen-pii }} }}\nspec: {{ forProvider: {{ {for_provider} }} }}\n"
+        )
+    };
+    let namespaced = |api_version: &str, kind: &str, name: &str, annotations: &str, spec: &str| {
+        format!(
+            "apiVersion: {api_version}\nkind: {kind}\nmetadata: {{ name: {name}, namespace: gov-id, annotations: {{ {annotations} }} }}\nspec: {{ {spec} }}\n"
+        )
+    };
+    let rejected = |manifest: &str, reasons: &[&str]| {
+        let out = apply(manifest).failure();
+        for reason in reasons {
+            assert!(out.text().contains(reason), "expected {reason:?} in: {}", out.text());
+        }
+    };
+
+    // Crossplane S3: a region, judged on CREATE and on UPDATE.
+    rejected(
+        &crossplane("s3.aws.upbound.io/v1beta1", "citizens-frankfurt", "region: eu-central-1"),
+        &["Bucket citizens-frankfurt", "it is stored in region eu-central-1"],
+    );
+    apply(&crossplane("s3.aws.upbound.io/v1beta1", "citizens-jakarta", "region: ap-southeast-3")).success();
+    rejected(
+        &crossplane("s3.aws.upbound.io/v1beta1", "citizens-jakarta", "region: us-east-1"),
+        &["it is stored in region us-east-1"],
+    );
+    // Crossplane GCS: a multi-region is its countries.
+    rejected(&crossplane("storage.gcp.upbound.io/v1beta1", "citizens-eu", "location: EU"), &["the gcp location EU"]);
+    apply(&crossplane("storage.gcp.upbound.io/v1beta1", "citizens-gcs", "location: ASIA-SOUTHEAST2")).success();
+    // Config Connector.
+    rejected(
+        &namespaced("storage.cnrm.cloud.google.com/v1beta1", "StorageBucket", "citizens-us", "", "location: US"),
+        &["StorageBucket gov-id/citizens-us", "the gcp location US"],
+    );
+    // Azure Service Operator: the geo-redundant replica is named.
+    rejected(
+        &namespaced(
+            "storage.azure.com/v1api20230101",
+            "StorageAccount",
+            "citizenssea",
+            "",
+            "location: southeastasia, sku: { name: Standard_GRS }",
+        ),
+        &["its Standard_GRS replica, in the region Azure pairs with southeastasia, is kept in region eastasia"],
+    );
+    // ACK: the annotation, else unknown.
+    rejected(
+        &namespaced("s3.services.k8s.aws/v1alpha1", "Bucket", "unplaced", "", "name: unplaced"),
+        &["it names no region", "annotate it services.k8s.aws/region"],
+    );
+    apply(&namespaced(
+        "s3.services.k8s.aws/v1alpha1",
+        "Bucket",
+        "citizens",
+        "services.k8s.aws/region: ap-southeast-3",
+        "name: citizens",
+    ))
+    .success();
+
+    // A replication rule's destination is looked up in the inventory the watchers keep.
+    apply(
+        "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: { name: copy-virginia, namespace: open, annotations: { services.k8s.aws/region: us-east-1 } }\nspec: { name: citizens-copy }\n",
+    )
+    .success();
+    let replicated = namespaced(
+        "s3.services.k8s.aws/v1alpha1",
+        "Bucket",
+        "replicated",
+        "services.k8s.aws/region: ap-southeast-3",
+        "name: replicated, replication: { role: r, rules: [{ status: Enabled, destination: { bucket: \"arn:aws:s3:::citizens-copy\" } }] }",
+    );
+    eventually("the destination bucket to reach the inventory", Duration::from_secs(30), || {
+        let out = apply(&replicated);
+        (!out.ok && out.text().contains("its replica in bucket citizens-copy is kept in region us-east-1"))
+            .then_some(())
+    });
+
+    // ACK's namespace default region, from the namespace the watchers keep.
+    apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: { name: gov-id-ack, labels: { tenant: gov-id }, annotations: { services.k8s.aws/default-region: ap-southeast-3 } }\n",
+    )
+    .success();
+    let defaulted = namespaced("s3.services.k8s.aws/v1alpha1", "Bucket", "defaulted", "", "name: defaulted")
+        .replace("namespace: gov-id", "namespace: gov-id-ack");
+    eventually("the namespace's default region to reach the inventory", Duration::from_secs(30), || {
+        apply(&defaulted).ok.then_some(())
+    });
+}

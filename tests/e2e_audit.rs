@@ -479,3 +479,103 @@ fn a_leader_cut_off_past_its_lease_stops_writing() {
     violations_become("audit-cut", 0, &b);
     kubectl(&["delete", "sovpol", "audit-cut"]).success();
 }
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn stores_that_predate_a_policy_are_reported_with_the_verdicts_admission_gives() {
+    crds();
+    kubectl(&["apply", "-f", path("tests/e2e/store-crds.yaml").to_str().unwrap()]).success();
+    for crd in [
+        "buckets.s3.aws.upbound.io",
+        "buckets.s3.services.k8s.aws",
+        "storagebuckets.storage.cnrm.cloud.google.com",
+        "storageaccounts.storage.azure.com",
+    ] {
+        wait_established(crd);
+    }
+    Namespace::new("audit-stores", &[("tenant", "audit-stores")]);
+    kubectl(&["delete", "events", "--all", "-n", "audit-stores"]).success();
+    let _ = kubectl(&["delete", "sovpol", "audit-stores", "--ignore-not-found"]);
+    let stores = r#"
+apiVersion: s3.aws.upbound.io/v1beta1
+kind: Bucket
+metadata: { name: audit-frankfurt, labels: { sovereignty.io/data-class: store-pii } }
+spec: { forProvider: { region: eu-central-1 } }
+---
+apiVersion: s3.aws.upbound.io/v1beta1
+kind: Bucket
+metadata: { name: audit-jakarta, labels: { sovereignty.io/data-class: store-pii } }
+spec: { forProvider: { region: ap-southeast-3 } }
+---
+apiVersion: storage.cnrm.cloud.google.com/v1beta1
+kind: StorageBucket
+metadata: { name: in-us, namespace: audit-stores }
+spec: { location: US }
+---
+apiVersion: storage.azure.com/v1api20230101
+kind: StorageAccount
+metadata: { name: insea, namespace: audit-stores }
+spec: { location: southeastasia, sku: { name: Standard_GRS } }
+---
+apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: { name: unplaced, namespace: audit-stores }
+spec: { name: unplaced }
+---
+apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: { name: placed, namespace: audit-stores, annotations: { services.k8s.aws/region: ap-southeast-3 } }
+spec: { name: placed }
+"#;
+    apply(stores).success();
+    let server = audited(&["--lease-name", "e2e-audit-stores"]);
+    apply(&policy("audit-stores", "store-pii", "audit-stores")).success();
+    let found = violations_become("audit-stores", 4, &server);
+    let mut listed: Vec<(&str, &str)> = found["violatingObjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()))
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("Bucket.s3.aws.upbound.io", "audit-frankfurt"),
+            ("Bucket.s3.services.k8s.aws", "unplaced"),
+            ("StorageAccount", "insea"),
+            ("StorageBucket", "in-us"),
+        ],
+        "{found:#}"
+    );
+    let on_account = eventually("a SovereigntyViolation Event on the storage account", WAIT, || {
+        let found = events("audit-stores", "insea");
+        (!found.is_empty()).then_some(found)
+    });
+    let note = on_account[0]["message"].as_str().unwrap_or_default();
+    assert!(note.contains("southeastasia") || note.contains("eastasia"), "{note}");
+    assert_eq!(on_account[0]["involvedObject"]["kind"], "StorageAccount", "{:#}", on_account[0]);
+    assert!(events("audit-stores", "placed").is_empty(), "a compliant bucket gets no Event");
+
+    // The live report gives the store and its replica rows of their own.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sovereign"))
+        .args(["report", "-o", "csv"])
+        .env("KUBECONFIG", kubeconfig())
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    for row in [
+        "StorageAccount,audit-stores,insea,store-pii,audit-stores,storage account,southeastasia,SG,none,no,deny,",
+        "StorageAccount,audit-stores,insea,store-pii,audit-stores,replica (Standard_GRS, paired region),eastasia,HK,none,no,deny,",
+        "Bucket,audit-stores,placed,store-pii,audit-stores,bucket,ap-southeast-3,ID,ID,yes,allow,",
+    ] {
+        let quoted = row.replace("replica (Standard_GRS, paired region)", "\"replica (Standard_GRS, paired region)\"");
+        assert!(csv.lines().any(|l| l == row || l == quoted), "{row} missing from:\n{csv}");
+    }
+
+    // Moving the bucket home clears its violation.
+    apply(&stores.replace("region: eu-central-1", "region: ap-southeast-3")).success();
+    violations_become("audit-stores", 3, &server);
+    kubectl(&["delete", "sovpol", "audit-stores"]).success();
+    kubectl_stdin(&["delete", "-f", "-"], stores).success();
+}

@@ -54,7 +54,7 @@ pub fn start(
     let controller = Controller::new(state, config, leadership.clone(), writer);
     // The audited kinds are watched with the inventory's (server/objects.rs), which lists an
     // unserved kind as empty: the audit waits for every audited kind of the table.
-    let kinds = crate::kinds::with(|roles| roles.audited).map(|k| k.kind).collect();
+    let kinds = crate::kinds::with(|roles| roles.audited).map(|k| k.cache_name()).collect();
     tokio::spawn(controller.run(kinds, changes));
     Running { stop, lease }
 }

@@ -129,8 +129,7 @@ pub fn build(
     entries.sort_by(|a, b| a.0.cmp(b.0));
     for (key, finding) in entries {
         let Some(subject) = subjects.get(key) else { continue };
-        let mut resource =
-            json!({ "apiVersion": subject.api_version, "kind": key.kind, "name": key.name, "uid": subject.uid });
+        let mut resource = json!({ "apiVersion": subject.api_version, "kind": subject.object.kind(), "name": key.name, "uid": subject.uid });
         if !key.namespace.is_empty() {
             resource["namespace"] = json!(key.namespace);
         }

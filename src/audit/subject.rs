@@ -100,7 +100,8 @@ impl Subject {
         let name = non_empty(&meta.name).ok_or(SubjectError::Unnamed)?;
         let namespace = object.namespace_in(None).unwrap_or_default().to_string();
 
-        let key = Key { kind: kind.to_string(), namespace, name };
+        // Qualified by group where kinds share a name (`Bucket.s3.aws.upbound.io`).
+        let key = Key { kind: known.cache_name().to_string(), namespace, name };
         let mut label_sets: Vec<Labels> = meta.labels.iter().cloned().collect();
         let (mut node, mut volume, mut claim_ref) = (None, None, None);
         let mut claims = BTreeSet::new();
@@ -145,7 +146,7 @@ impl Subject {
             // A snapshot is re-judged when its source claim changes; what else a copy reads
             // (classes, locations, backups) is kept whole, and a change to it re-judges all.
             Object::Copy(DataCopy::Snapshot(snapshot)) => claims.extend(snapshot.source_claim.clone()),
-            Object::Binding(_) | Object::Policy { .. } | Object::Other { .. } | Object::Copy(_) => {}
+            Object::Binding(_) | Object::Policy { .. } | Object::Store(_) | Object::Other { .. } | Object::Copy(_) => {}
         }
         Ok(Subject {
             key,

@@ -77,7 +77,7 @@ impl Writer {
             reporting_instance: Some(self.identity.clone()),
             regarding: Some(ObjectReference {
                 api_version: Some(subject.api_version.clone()),
-                kind: Some(key.kind.clone()),
+                kind: Some(subject.object.kind().to_string()),
                 name: Some(key.name.clone()),
                 namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),
                 uid: (!subject.uid.is_empty()).then(|| subject.uid.clone()),

@@ -10,6 +10,7 @@
 //! centres); such a zone's country counts for the nodes in it, and a region that spans
 //! countries is inside a jurisdiction only for the zones that are.
 
+mod azure_pairs;
 pub mod iso;
 mod multiregion;
 mod presets;
@@ -21,6 +22,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use azure_pairs::{AzurePair, azure_pair, azure_pairs};
 pub use multiregion::{MultiRegion, location_within, multi_region, multi_regions};
 pub use presets::{Preset, PresetName, presets};
 pub use table::{Region, Zone};

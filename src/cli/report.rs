@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::check::{CheckError, CheckReport, compile_policies, evaluate_files};
 use super::live::{LiveError, evaluate_cluster};
 use crate::catalog::{self, Resolution};
-use crate::evaluate::{Confinement, Verdict};
+use crate::evaluate::{Confinement, Holder, Replica, Verdict};
 use crate::policy::{CompiledPolicy, PolicySet};
 
 /// One place one data class of one object could be.
@@ -87,7 +87,11 @@ fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
             match &location.confinement {
                 Confinement::Within(regions) => {
                     for region in regions {
-                        let (country, jurisdiction) = place(region, policy, set);
+                        let (mut country, jurisdiction) = place(region, policy, set);
+                        // A store's region is named by its own provider's catalog.
+                        if let Some(c) = store_provider(&location.holder).and_then(|p| p.country_of(region)) {
+                            country = c.to_string();
+                        }
                         rows.push(row(region.clone(), country, jurisdiction, location.permits(region)));
                     }
                 }
@@ -99,10 +103,38 @@ fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
     rows
 }
 
+/// The cloud whose catalog names a store's (or its replica's) location.
+fn store_provider(holder: &Holder) -> Option<catalog::Provider> {
+    match holder {
+        Holder::Store { provider, .. } => catalog::Provider::parse(provider),
+        Holder::Replica(Replica::Paired { .. }) => Some(catalog::Provider::Azure),
+        Holder::Replica(Replica::Destination { .. }) => Some(catalog::Provider::Aws),
+        _ => None,
+    }
+}
+
 /// The country of a region (through the policy's catalogs) and the jurisdictions of the
 /// policy that include it.
 fn place(region: &str, policy: Option<&CompiledPolicy>, set: &PolicySet) -> (String, String) {
     let providers = policy.map(|p| p.providers.as_slice()).unwrap_or_default();
+    if let Some(multi) = catalog::multi_region(region, providers).first() {
+        // A multi-region location (GCS EU, NAM4): every country it may use.
+        let countries = match multi.countries.len() {
+            0..=4 => multi.countries.join(" "),
+            n => format!("{n} countries"),
+        };
+        let jurisdictions: Vec<&str> = policy
+            .or_else(|| set.policies.first())
+            .map(|p| {
+                p.jurisdiction_locations
+                    .iter()
+                    .filter(|(_, held)| held.contains(region))
+                    .map(|(n, _)| n.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        return (countries, if jurisdictions.is_empty() { "none".into() } else { jurisdictions.join("/") });
+    }
     let country = match catalog::resolve(region, providers) {
         Resolution::Country(c) => c.to_string(),
         Resolution::Ambiguous(known) => {

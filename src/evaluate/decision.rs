@@ -109,6 +109,11 @@ pub enum Holder {
     /// The backups a Backup or Schedule writes to the location being judged, copying
     /// `namespaces`.
     BackedUpBy { kind: String, namespace: String, name: String, namespaces: Vec<String> },
+    /// A cloud data store itself (SPEC §13): `noun` says what it is (`bucket`), `location`
+    /// where its location is read from.
+    Store { noun: String, provider: String, location: String },
+    /// A copy of a store's data somewhere else.
+    Replica(Replica),
 }
 
 /// What says where a snapshot is stored.
@@ -122,6 +127,15 @@ pub enum SnapshotStore {
     SourceVolume,
     /// Nothing sovereign can read.
     Unknown,
+}
+
+/// Where a store keeps a copy of its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replica {
+    /// A geo-redundant Azure storage account's copy in its region's pair.
+    Paired { redundancy: String, region: String },
+    /// A replication rule's destination bucket.
+    Destination { bucket: String },
 }
 
 /// Where a holder's data could be.

@@ -32,10 +32,12 @@ pub(super) enum Category {
     Fixed,
     /// A copy of data (a snapshot, a backup): always judged (SPEC §12).
     Copy,
+    /// A cloud data store or one of its replicas: always judged.
+    Store,
 }
 
 impl Exposure {
-    fn new(category: Category, holder: Holder, reach: Reach) -> Self {
+    pub(super) fn new(category: Category, holder: Holder, reach: Reach) -> Self {
         Exposure { category, holder, reach, bound_volume: None, node: None }
     }
 }

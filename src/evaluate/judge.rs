@@ -158,7 +158,7 @@ impl<'a> Judge<'a> {
     ) -> Option<Violation> {
         let tolerated = tolerated(policy, exposure.category);
         let in_violation = match &exposure.reach {
-            Reach::Within(_) => !exposure.reach.outside(&class.allowed).unwrap_or_default().is_empty(),
+            Reach::Within(_) => !exposure.reach.outside_class(class).unwrap_or_default().is_empty(),
             Reach::Anywhere(_) => !tolerated,
             Reach::Unknown(_) => true,
         };
@@ -204,7 +204,7 @@ fn tolerated(policy: &CompiledPolicy, category: Category) -> bool {
     match category {
         Category::Storage => policy.volumes.unconfined_storage == VolumeAction::Allow,
         Category::Network => policy.volumes.network_volumes == VolumeAction::Allow,
-        Category::Placement | Category::Fixed | Category::Copy => false,
+        Category::Placement | Category::Fixed | Category::Copy | Category::Store => false,
     }
 }
 
@@ -212,7 +212,7 @@ fn tolerated(policy: &CompiledPolicy, category: Category) -> bool {
 fn locate(class: &ClassRule, policy: &CompiledPolicy, exposure: &Exposure, permitted: bool) -> Location {
     let outside = match &exposure.reach {
         Reach::Within(_) if !tolerated(policy, exposure.category) => {
-            exposure.reach.outside(&class.allowed).unwrap_or_default().into_iter().map(str::to_string).collect()
+            exposure.reach.outside_class(class).unwrap_or_default().into_iter().map(str::to_string).collect()
         }
         _ => Vec::new(),
     };

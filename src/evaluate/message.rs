@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::classify::DATA_CLASS_LABEL;
 use super::copies::REGION_LABEL as COPIES_REGION_LABEL;
-use super::decision::{Confinement, Holder, Location, SnapshotStore};
+use super::decision::{Confinement, Holder, Location, Replica, SnapshotStore};
 use super::evidence::COPIED_REGION_LABEL;
 use super::exposure::{Category, Exposure};
 use super::snapshot::GCE_LOCATIONS;
@@ -67,6 +67,11 @@ fn holder_phrase(holder: &Holder) -> String {
         Holder::BackedUpBy { kind, namespace, name, namespaces } => {
             format!("the copy of {} that {kind} {namespace}/{name} writes to it", namespaces_text(namespaces))
         }
+        Holder::Store { .. } => "it".into(),
+        Holder::Replica(Replica::Paired { redundancy, region }) => {
+            format!("its {redundancy} replica, in the region Azure pairs with {region},")
+        }
+        Holder::Replica(Replica::Destination { bucket }) => format!("its replica in bucket {bucket}"),
     }
 }
 
@@ -130,6 +135,9 @@ impl Holder {
             Holder::Backup { snapshots: false, .. } => "backup".into(),
             Holder::Backup { snapshots: true, .. } => "volume snapshots".into(),
             Holder::BackedUpBy { kind, namespace, name, .. } => format!("backups of {kind} {namespace}/{name}"),
+            Holder::Store { noun, .. } => noun.clone(),
+            Holder::Replica(Replica::Paired { redundancy, .. }) => format!("replica ({redundancy}, paired region)"),
+            Holder::Replica(Replica::Destination { bucket }) => format!("replica (bucket {bucket})"),
             other => holder_phrase(other).trim_start_matches("its ").to_string(),
         }
     }
@@ -155,6 +163,8 @@ fn verb(exposure: &Exposure) -> String {
         ),
         (Holder::Pod | Holder::Template, Some(node)) => format!("is placed on node {node}, in"),
         (Holder::Pod | Holder::Template, None) => "may be scheduled to".into(),
+        (Holder::Store { .. }, _) => "is stored in".into(),
+        (Holder::Replica(_), _) => "is kept in".into(),
         _ if exposure.bound_volume.is_some() => "is stored in".into(),
         (Holder::ClaimVolume { .. } | Holder::ClaimTemplate { .. } | Holder::Claim, _) => {
             "may be provisioned in".into()
@@ -219,6 +229,7 @@ pub(crate) fn violation(
             policy.name
         ),
         (_, Category::Copy) => copy_fix(&exposure.holder, suggested),
+        (_, Category::Store) => store_fix(&exposure.holder, class, policy),
         (_, Category::Fixed) if exposure.bound_volume.is_some() => format!(
             "keep the data on a PersistentVolume in [{}]; PersistentVolume {} is not",
             list(suggested.iter().map(String::as_str), 4),
@@ -233,10 +244,10 @@ pub(crate) fn violation(
     };
     let verb = verb(exposure);
     let subject = holder_phrase(&exposure.holder);
-    let problem = reach_problem(&exposure.reach, &verb, &class.allowed, policy);
+    let problem = reach_problem(&exposure.reach, &verb, class, policy);
     let brief = match &exposure.reach {
         Reach::Within(_) => {
-            format!("{verb} {}", list(exposure.reach.outside(&class.allowed).unwrap_or_default(), 2))
+            format!("{verb} {}", list(exposure.reach.outside_class(class).unwrap_or_default(), 2))
         }
         Reach::Anywhere(_) => format!("{verb} any region"),
         Reach::Unknown(gaps) => gaps.first().map(|g| g.what.clone()).unwrap_or_default(),
@@ -250,6 +261,36 @@ pub(crate) fn violation(
             allowed_text(class)
         ),
     )
+}
+
+/// How to keep a store, or its replica, where its data class may reside.
+fn store_fix(holder: &Holder, class: &ClassRule, policy: &CompiledPolicy) -> String {
+    let places = |provider: catalog::Provider| -> Vec<&str> {
+        let regions = class.allowed.iter().filter(|r| provider.region(r).is_some());
+        let multi = class.locations.iter().filter(|m| !catalog::multi_region(m, &[provider]).is_empty());
+        regions.chain(multi).map(String::as_str).collect()
+    };
+    match holder {
+        Holder::Store { provider, location, .. } => match catalog::Provider::parse(provider) {
+            Some(p) if !places(p).is_empty() => format!("set {location} to one of [{}]", list(places(p), 4)),
+            Some(p) if !catalog::consulted(&policy.providers).contains(&p) => format!(
+                "policy {} does not consult the {provider} catalog: add {provider} to its spec.providers if the data may stay on {provider} in an allowed country, or keep the data on another cloud",
+                policy.name
+            ),
+            _ => format!(
+                "the data class allows no {provider} location; keep the data on another cloud, or correct policy {}",
+                policy.name
+            ),
+        },
+        Holder::Replica(Replica::Paired { redundancy, region }) => format!(
+            "use a redundancy that keeps every copy in {region} (Standard_LRS or Standard_ZRS instead of {redundancy}), or a location whose paired region is allowed"
+        ),
+        Holder::Replica(Replica::Destination { bucket }) => format!(
+            "replicate only to buckets in [{}], or remove the replication rule for bucket {bucket}",
+            list(places(catalog::Provider::Aws), 4)
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Where the data may reside, e.g. `jurisdiction ID (regions ap-southeast-3, asia-southeast2)`.
@@ -361,7 +402,7 @@ fn zones_fix(region: &str, allowed: &BTreeSet<String>, policy: &CompiledPolicy) 
 pub(crate) fn placement_fix(labels: RegionLabels, class: &ClassRule, reach: &Reach, suggested: &[String]) -> String {
     let label = labels.selector_label();
     let policy = labels.policy;
-    let outside = reach.outside(&class.allowed).unwrap_or_default();
+    let outside = reach.outside_class(class).unwrap_or_default();
     let zones: Vec<&catalog::Zone> = outside.iter().filter_map(|p| catalog::zone(p, &policy.providers)).collect();
     if !zones.is_empty() && zones.len() == outside.len() {
         let names: Vec<&str> = zones.iter().map(|z| z.name).collect();
@@ -399,9 +440,22 @@ pub(crate) fn placement_fix(labels: RegionLabels, class: &ClassRule, reach: &Rea
 /// (with their city and country, and the region that holds them), and why a region the
 /// catalogs disagree on did not count.
 pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String {
+    let (multi, outside): (Vec<&str>, Vec<&str>) =
+        outside.iter().copied().partition(|p| !catalog::multi_region(p, &policy.providers).is_empty());
     let (zones, regions): (Vec<&str>, Vec<&str>) =
         outside.iter().copied().partition(|p| catalog::is_zone(p, &policy.providers));
     let mut parts = Vec::new();
+    for name in multi {
+        for m in catalog::multi_region(name, &policy.providers) {
+            parts.push(format!(
+                "the {} location {} ({}: {})",
+                m.provider,
+                m.name,
+                m.description.split(':').next().unwrap_or("multi-region"),
+                list(m.countries.iter().copied(), LISTED_REGIONS)
+            ));
+        }
+    }
     if !regions.is_empty() {
         parts.push(format!(
             "{} {}",
@@ -438,10 +492,10 @@ pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String 
 }
 
 /// A one-line account of a reach, for messages.
-pub(crate) fn reach_problem(reach: &Reach, verb: &str, allowed: &BTreeSet<String>, policy: &CompiledPolicy) -> String {
+pub(crate) fn reach_problem(reach: &Reach, verb: &str, class: &ClassRule, policy: &CompiledPolicy) -> String {
     match reach {
         Reach::Within(_) => {
-            let outside = reach.outside(allowed).unwrap_or_default();
+            let outside = reach.outside_class(class).unwrap_or_default();
             format!("{verb} {}, outside them", outside_text(&outside, policy))
         }
         Reach::Anywhere(reason) => format!("{verb} any region: {reason}"),

@@ -20,6 +20,7 @@ mod pin;
 mod placement;
 mod snapshot;
 mod storage;
+mod store;
 mod topology;
 
 use self::classify::classify;
@@ -27,19 +28,45 @@ use self::exposure::{binding_exposure, claim_classes, claim_exposure, pod_exposu
 use self::judge::Judge;
 use crate::inventory::Inventory;
 use crate::inventory::copies::DataCopy;
-use crate::policy::PolicySet;
+use crate::policy::{CompiledPolicy, PolicySet};
 
 pub use self::classify::DATA_CLASS_LABEL;
-pub use self::decision::{Caller, Confinement, Context, Decision, Holder, Location, SnapshotStore, Verdict, Violation};
+pub use self::decision::{
+    Caller, Confinement, Context, Decision, Holder, Location, Replica, SnapshotStore, Verdict, Violation,
+};
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};
 
 /// Judges one object against every policy.
-pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies: &PolicySet) -> Decision {
+pub fn evaluate<'a>(
+    object: &'a Object,
+    ctx: &'a Context,
+    inventory: &'a Inventory,
+    policies: &'a PolicySet,
+) -> Decision {
     let mut judge = Judge::new(object, ctx, inventory, policies);
     match object {
         Object::Policy { policy, .. } => judge.policy(policy),
+        Object::Store(store) => {
+            if let Some(rule) = store::Rule::builtin(store.kind) {
+                let ns = store.kind.namespaced().then(|| judge.namespace());
+                let inherited = store::copied_classes(&rule, &store.value, inventory);
+                let found = classify(&[store.meta.labels.as_ref()], ns, &inherited, inventory, policies);
+                judge.classes(found, |p| store::store_exposures(&rule, &store.value, ns, p, inventory));
+            }
+        }
+        Object::Other { group: Some(group), kind, meta, value: Some(value) } => {
+            // A kind a policy declares a store: each policy reads it as it declares it,
+            // policies that do not declare it as the first that does.
+            let declared = |p: &'a CompiledPolicy| p.stores.kind(group, kind).map(store::Rule::declared);
+            if let Some(first) = policies.policies.iter().find_map(declared) {
+                let ns = meta.namespace.as_deref().or(ctx.namespace).filter(|n| !n.is_empty());
+                let found = classify(&[meta.labels.as_ref()], ns, &[], inventory, policies);
+                judge
+                    .classes(found, |p| store::store_exposures(&declared(p).unwrap_or(first), value, ns, p, inventory));
+            }
+        }
         Object::Other { .. } => {}
         Object::Copy(DataCopy::Snapshot(snapshot)) => {
             snapshot::judge_snapshot(&mut judge, snapshot, inventory, policies)

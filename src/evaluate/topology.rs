@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::catalog;
 use crate::inventory::{Inventory, LabelSet, NodeRequirement, NodeTerm};
-use crate::policy::{CompiledPolicy, DEFAULT_REGION_LABEL};
+use crate::policy::{ClassRule, CompiledPolicy, DEFAULT_REGION_LABEL};
 
 pub(crate) const DEPRECATED_REGION_LABEL: &str = "failure-domain.beta.kubernetes.io/region";
 pub(crate) const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
@@ -349,6 +349,13 @@ impl Reach {
             ),
             _ => None,
         }
+    }
+
+    /// The places outside what a class allows: its regions and zones, and the multi-region
+    /// locations it holds whole (a store in GCS `EU` under an EU jurisdiction).
+    pub fn outside_class<'a>(&'a self, class: &'a ClassRule) -> Option<Vec<&'a str>> {
+        let outside = self.outside(&class.allowed)?;
+        Some(outside.into_iter().filter(|p| !class.locations.contains(*p)).collect())
     }
 }
 

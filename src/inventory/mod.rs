@@ -44,7 +44,13 @@ pub struct Inventory {
     pods: HashMap<String, HashMap<String, Pod>>,
     /// Custom resources kept whole; see [`Inventory::kept`].
     kept: kept::KeptObjects,
+    /// Namespace → the annotations of it evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
+    namespace_annotations: HashMap<String, Labels>,
 }
+
+/// The namespace annotations evaluation reads: ACK's default region for the resources in
+/// the namespace (SPEC §13).
+pub const NAMESPACE_ANNOTATIONS: &[&str] = &["services.k8s.aws/default-region"];
 
 /// Why an object could not join the inventory.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +76,15 @@ impl Inventory {
             Reading::Metadata => {
                 let meta = parse::<wire::MetaOnly>(kind, object)?.metadata.unwrap_or_default();
                 let (name, labels) = (named(kind, meta.name)?, meta.labels.unwrap_or_default());
-                if kind == "Node" { self.insert_node(name, labels) } else { self.insert_namespace(name, labels) }
+                if kind == "Node" {
+                    self.insert_node(name, labels)
+                } else {
+                    let annotations = object.pointer("/metadata/annotations").and_then(Value::as_object);
+                    let read =
+                        annotations.into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.into())));
+                    self.annotate_namespace(&name, read.collect());
+                    self.insert_namespace(name, labels)
+                }
             }
             Reading::Volume => {
                 let volume = Volume::from(parse::<wire::VolumeWire>(kind, object)?);
@@ -185,6 +199,22 @@ impl Inventory {
 
     pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
         self.storage_classes.get(name)
+    }
+
+    /// Keeps the annotations of a namespace that evaluation reads.
+    pub fn annotate_namespace(&mut self, namespace: &str, annotations: Labels) {
+        let read: Labels =
+            annotations.into_iter().filter(|(k, _)| NAMESPACE_ANNOTATIONS.contains(&k.as_str())).collect();
+        if read.is_empty() {
+            self.namespace_annotations.remove(namespace);
+        } else {
+            self.namespace_annotations.insert(namespace.to_string(), read);
+        }
+    }
+
+    /// A namespace's annotation, for those evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
+    pub fn namespace_annotation(&self, namespace: &str, name: &str) -> Option<&str> {
+        self.namespace_annotations.get(namespace)?.get(name).map(String::as_str)
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {

@@ -65,7 +65,11 @@ macro_rules! labels_only {
                 &self.metadata
             }
             fn insert_into(self, inventory: &mut Inventory) {
-                inventory.$insert(name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+                inventory.$insert(
+                    name_of(&self.metadata),
+                    self.metadata.labels.unwrap_or_default(),
+                    self.metadata.annotations,
+                );
             }
             fn remove_from(&self, inventory: &mut Inventory) {
                 inventory.$remove(&name_of(&self.metadata));
@@ -116,12 +120,24 @@ impl Inventory {
         self.storage_classes.insert(name, class);
     }
 
+    /// A namespace with the annotations evaluation reads.
+    fn insert_namespace_meta(&mut self, name: String, labels: super::Labels, annotations: Option<super::Labels>) {
+        self.annotate_namespace(&name, annotations.unwrap_or_default());
+        self.insert_namespace(name, labels);
+    }
+
+    fn insert_node_meta(&mut self, name: String, labels: super::Labels, _: Option<super::Labels>) {
+        self.insert_node(name, labels);
+    }
+
     fn remove_namespace(&mut self, name: &str) {
         self.namespaces.remove(name);
+        self.annotate_namespace(name, super::Labels::new());
     }
 
     fn clear_namespaces(&mut self) {
         self.namespaces.clear();
+        self.namespace_annotations.clear();
     }
 
     /// Removes one object of an inventory kind (`namespace` ignored for cluster-scoped kinds).
@@ -152,10 +168,10 @@ impl Inventory {
     }
 }
 
-labels_only!(Namespace, "Namespace", insert_namespace, remove_namespace, clear_namespaces);
-labels_only!(PartialObjectMeta<Namespace>, "Namespace", insert_namespace, remove_namespace, clear_namespaces);
-labels_only!(Node, "Node", insert_node, remove_node, clear_nodes);
-labels_only!(PartialObjectMeta<Node>, "Node", insert_node, remove_node, clear_nodes);
+labels_only!(Namespace, "Namespace", insert_namespace_meta, remove_namespace, clear_namespaces);
+labels_only!(PartialObjectMeta<Namespace>, "Namespace", insert_namespace_meta, remove_namespace, clear_namespaces);
+labels_only!(Node, "Node", insert_node_meta, remove_node, clear_nodes);
+labels_only!(PartialObjectMeta<Node>, "Node", insert_node_meta, remove_node, clear_nodes);
 
 fn remove_namespaced<T>(map: &mut HashMap<String, HashMap<String, T>>, ns: &str, name: &str) {
     if let Some(inner) = map.get_mut(ns) {

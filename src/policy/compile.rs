@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::selector::Selector;
+use super::stores::{CompiledStores, compile_stores};
 use super::types::*;
 use crate::catalog::{self, Provider};
 
@@ -27,6 +28,11 @@ pub struct CompiledPolicy {
     pub remediation: Remediation,
     /// Resolved jurisdictions: name and regions.
     pub jurisdictions: Vec<(String, BTreeSet<String>)>,
+    /// Multi-region locations (GCS `EU`, `NAM4`, ...) each jurisdiction holds whole: every
+    /// country of them is in it, or it names them under `regions`.
+    pub jurisdiction_locations: Vec<(String, BTreeSet<String>)>,
+    /// `spec.stores`: store kinds of its own, and ACK's default region.
+    pub stores: CompiledStores,
 }
 
 /// One data class, with the regions it may reside in.
@@ -44,6 +50,8 @@ pub struct ClassRule {
     /// The countries its jurisdictions name (upper case): a multi-region location is
     /// allowed only when every country of it is one of these (SPEC §11).
     pub countries: BTreeSet<String>,
+    /// Multi-region locations allowed whole (catalog spelling): a store there is inside.
+    pub locations: BTreeSet<String>,
     /// The class's own remediation, else its policy's.
     pub remediation: Remediation,
 }
@@ -246,6 +254,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
     }
 
     let mut jurisdictions: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut jurisdiction_locations: Vec<(String, BTreeSet<String>)> = Vec::new();
     for (i, j) in spec.jurisdictions.iter().enumerate() {
         let at = format!("spec.jurisdictions[{i}]");
         if j.name.is_empty() {
@@ -279,8 +288,10 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
                 countries.join(", ")
             ));
         }
+        jurisdiction_locations.push((j.name.clone(), locations_held(&countries, &j.regions, &spec.providers)));
         jurisdictions.push((j.name.clone(), regions));
     }
+    let stores = compile_stores(spec.stores.as_ref(), &mut errors);
 
     let mut classes = Vec::new();
     let mut seen = HashSet::new();
@@ -309,7 +320,11 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             .filter(|j| c.allowed_jurisdictions.contains(&j.name))
             .flat_map(jurisdiction_countries)
             .collect();
+        let mut locations = locations_held(&[], &c.allowed_regions, &spec.providers);
         for j in &c.allowed_jurisdictions {
+            if let Some((_, held)) = jurisdiction_locations.iter().find(|(n, _)| n == j) {
+                locations.extend(held.iter().cloned());
+            }
             match jurisdictions.iter().find(|(n, _)| n == j) {
                 Some((_, regions)) => allowed.extend(regions.iter().cloned()),
                 None => errors.push(format!(
@@ -327,6 +342,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             extra_regions: c.allowed_regions.clone(),
             allowed,
             countries,
+            locations,
             remediation: c.remediation.unwrap_or(spec.remediation),
         });
     }
@@ -380,10 +396,25 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             exemptions: spec.exemptions.clone(),
             remediation: spec.remediation,
             jurisdictions,
+            jurisdiction_locations,
+            stores,
         },
         classes,
         classify,
     })
+}
+
+/// The multi-region locations held whole by these countries, or named among `regions`
+/// (without regard to case), on the consulted providers.
+fn locations_held(countries: &[String], regions: &[String], providers: &[Provider]) -> BTreeSet<String> {
+    catalog::multi_regions()
+        .iter()
+        .filter(|m| catalog::consulted(providers).contains(&m.provider))
+        .filter(|m| {
+            (!countries.is_empty() && m.within(countries)) || regions.iter().any(|r| r.eq_ignore_ascii_case(m.name))
+        })
+        .map(|m| m.name.to_string())
+        .collect()
 }
 
 /// The countries a jurisdiction names, itself and through its presets: upper case, sorted,

@@ -86,6 +86,10 @@ pub struct SovereigntyPolicySpec {
     /// requirement to its required node affinity. A data class may override it.
     #[serde(default, skip_serializing_if = "Remediation::is_none")]
     pub remediation: Remediation,
+    /// Cloud data stores declared as objects (buckets, databases): store kinds of one's own, and the
+    /// region of ACK stores that name none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stores: Option<super::Stores>,
 }
 
 /// Whether sovereign repairs what it would otherwise reject.

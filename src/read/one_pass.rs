@@ -129,8 +129,9 @@ impl<'de> Visitor<'de> for OnePassVisitor {
 
 impl OnePass {
     /// Whether the one pass could not read this object: its kind came too late, its spec
-    /// was read before an apiVersion that makes it another kind, or it is a
-    /// SovereigntyPolicy (read whole). `default` stands in for a missing kind or apiVersion.
+    /// was read before an apiVersion that makes it another kind, or it is read whole (a
+    /// SovereigntyPolicy, a store, or a kind sovereign does not know, which a policy may
+    /// declare a store). `default` stands in for a missing kind or apiVersion.
     pub fn needs_second_pass<'k>(&self, default: impl Into<TypeOf<'k>>) -> bool {
         let default = default.into();
         let Some(p) = &self.0 else { return false };
@@ -139,7 +140,8 @@ impl OnePass {
             kind: p.kind.as_deref().unwrap_or(default.kind),
         };
         let reading = of.known().map(|k| k.reading);
-        p.out_of_order || reading == Some(Reading::Policy) || p.spec_reading.is_some_and(|read_as| read_as != reading)
+        let whole = matches!(reading, None | Some(Reading::Policy | Reading::Store(_)));
+        p.out_of_order || whole || p.spec_reading.is_some_and(|read_as| read_as != reading)
     }
 
     /// The object, if the value is one; `default` (what the request says it is) stands in
@@ -175,6 +177,6 @@ impl OnePassObject {
         let target = if of.known().map(|k| k.reading) == Some(Reading::Binding) { p.target } else { None };
         // Policies take the second pass (`needs_second_pass`), so this is never called.
         let no_policy = || SovereigntyPolicy::deserialize(Value::Null);
-        assemble(of, Ok(p.meta), p.spec, target, no_policy)
+        assemble(of, Ok(p.meta), p.spec, target, None, no_policy)
     }
 }

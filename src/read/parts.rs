@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use crate::inventory::wire::{ClaimSpecWire, ClaimWire, PodSpecWire, VolumeSpecWire, VolumeWire};
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind, Reading, TemplateAt};
-use crate::object::{Binding, Object, ObjectError, Template};
+use crate::object::{Binding, Object, ObjectError, Store, Template};
 use crate::policy::SovereigntyPolicy;
 
 #[derive(Deserialize)]
@@ -170,11 +170,12 @@ impl TypeOf<'_> {
         kinds::of(self.api_version, self.kind)
     }
 
-    fn other(self, meta: Option<Meta>) -> Object {
+    fn other(self, meta: Option<Meta>, whole: Option<Value>) -> Object {
         Object::Other {
             group: self.api_version.filter(|v| !v.is_empty()).map(|v| kinds::group_of(v).to_string()),
             kind: self.kind.to_string(),
             meta: meta.unwrap_or_default(),
+            value: whole.map(Box::new),
         }
     }
 }
@@ -202,7 +203,28 @@ pub(super) fn build<P: Part>(
     };
     let target = if reading == Some(Reading::Binding) { optional(of.kind, parts.target, "target")? } else { None };
     let meta = optional::<Meta, P>(of.kind, parts.metadata, "metadata");
-    assemble(of, meta, spec, target, policy)
+    // Stores, and kinds a policy may declare stores, are kept whole: their location may be
+    // anywhere in them.
+    let whole = match reading {
+        None | Some(Reading::Store(_)) => Some(whole(of, &parts)?),
+        Some(_) => None,
+    };
+    assemble(of, meta, spec, target, whole, policy)
+}
+
+/// An object's metadata and spec as JSON, with its kind and apiVersion.
+fn whole<P: Part>(of: TypeOf, parts: &Parts<P>) -> Result<Value, ObjectError> {
+    let mut value = serde_json::Map::new();
+    value.insert("kind".into(), Value::String(of.kind.to_string()));
+    if let Some(api_version) = of.api_version {
+        value.insert("apiVersion".into(), Value::String(api_version.to_string()));
+    }
+    for (key, part) in [("metadata", parts.metadata), ("spec", parts.spec)] {
+        if let Some(read) = optional::<Value, P>(of.kind, part, key)? {
+            value.insert(key.into(), read);
+        }
+    }
+    Ok(Value::Object(value))
 }
 
 /// Builds the object of a kind from its parts, read.
@@ -211,9 +233,10 @@ pub(super) fn assemble(
     meta: Result<Option<Meta>, ObjectError>,
     spec: Spec,
     target: Option<TargetWire>,
+    whole: Option<Value>,
     policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
 ) -> Result<Object, ObjectError> {
-    let Some(known) = of.known() else { return Ok(of.other(meta.ok().flatten())) };
+    let Some(known) = of.known() else { return Ok(of.other(meta.ok().flatten(), whole)) };
     let kind = known.kind;
     Ok(match (known.reading, spec) {
         (Reading::Workload { template: at, claim_templates }, spec) => {
@@ -256,6 +279,10 @@ pub(super) fn assemble(
             let spec = if let Spec::Whole(v) = spec { Some(v) } else { None };
             super::copies::copy(reading, kind, meta?.unwrap_or_default(), spec)?
         }
-        (Reading::Metadata | Reading::StorageClass | Reading::Kept, _) => of.other(meta.ok().flatten()),
+        (Reading::Store(_), _) => {
+            let value = whole.ok_or_else(|| missing(kind, "metadata and spec"))?;
+            Object::Store(Store { kind: known, meta: meta?.unwrap_or_default(), value })
+        }
+        (Reading::Metadata | Reading::StorageClass | Reading::Kept, _) => of.other(meta.ok().flatten(), None),
     })
 }

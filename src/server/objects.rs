@@ -112,11 +112,11 @@ impl Taker<'_> {
         tracing::info!(kind = self.kind.cache_name(), "cache synced");
         if let Some(audit) = self.audit {
             if self.inventory() {
-                audit.send(Change::InventoryRelisted(self.kind.kind));
+                audit.send(Change::InventoryRelisted(self.kind.cache_name()));
             }
             if self.audited().is_some() {
                 let subjects = objects.into_iter().filter_map(|o| subject(self.kind, o)).collect();
-                audit.send(Change::Relisted { kind: self.kind.kind, subjects });
+                audit.send(Change::Relisted { kind: self.kind.cache_name(), subjects });
             }
         }
     }
@@ -139,7 +139,7 @@ impl Taker<'_> {
             match subject(self.kind, object) {
                 Some(subject) => audit.send(Change::Upsert(Box::new(subject))),
                 // Now owned by a controller, or no longer readable: no longer audited itself.
-                None => audit.send(Change::Remove(Key::new(self.kind.kind, &namespace, &name))),
+                None => audit.send(Change::Remove(Key::new(self.kind.cache_name(), &namespace, &name))),
             }
         }
     }
@@ -155,7 +155,7 @@ impl Taker<'_> {
             audit.send(Change::Touched { touched, fingerprint: None });
         }
         if let Some(audit) = self.audited() {
-            audit.send(Change::Remove(Key::new(self.kind.kind, &namespace, &name)));
+            audit.send(Change::Remove(Key::new(self.kind.cache_name(), &namespace, &name)));
         }
     }
 
@@ -196,12 +196,14 @@ fn touched(kind: &'static Kind, namespace: &str, name: &str) -> Option<Touched> 
     }
 }
 
-/// The audit's view of an object: what it reads, without status or annotations. Objects a
-/// controller owns (left to their owner) and unreadable ones are not audited themselves.
+/// The audit's view of an object: what it reads, without status or annotations (but a
+/// store's, which may name its region). Objects a controller owns (left to their owner) and
+/// unreadable ones are not audited themselves.
 fn subject(kind: &'static Kind, mut object: Value) -> Option<Subject> {
+    let store = matches!(kind.reading, Reading::Store(_));
     if let Some(map) = object.as_object_mut() {
         map.remove("status");
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut).filter(|_| !store) {
             meta.remove("annotations");
         }
     }
