@@ -169,6 +169,7 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
         dry_run: answer.dry_run,
+        now: Some(std::time::SystemTime::now()),
         ..Context::of(Caller::Admission)
     };
     let policies = state.policies.load();
@@ -300,6 +301,15 @@ fn respond(uid: &str, decision: &Decision) -> AdmissionResponse {
         Verdict::Exempt => {
             let mut response = allowed(uid);
             response.audit_annotations = HashMap::from([("exempted-by".to_string(), decision.exempted_by.join(","))]);
+            response
+        }
+        Verdict::Excepted => {
+            let mut response = allowed(uid);
+            let mut warnings: Vec<String> = decision.excepted.iter().map(|e| e.short.clone()).collect();
+            warnings.dedup();
+            response.warnings = Some(warnings);
+            let names: Vec<String> = decision.excepted.iter().map(|e| format!("{}/{}", e.namespace, e.name)).collect();
+            response.audit_annotations = HashMap::from([("excepted-by".to_string(), names.join(","))]);
             response
         }
         Verdict::Allow | Verdict::Pinned => allowed(uid),

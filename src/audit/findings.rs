@@ -67,6 +67,7 @@ impl Findings {
             let new = subjects.get(key).and_then(|s| {
                 let ctx = Context {
                     namespace: (!key.namespace.is_empty()).then_some(key.namespace.as_str()),
+                    now: Some(std::time::SystemTime::now()),
                     ..Context::of(Caller::Audit)
                 };
                 let decision = evaluate(&s.object, &ctx, inventory, policies);

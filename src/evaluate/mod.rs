@@ -11,6 +11,7 @@
 mod classify;
 mod decision;
 mod evidence;
+mod exception;
 mod exposure;
 mod judge;
 mod message;
@@ -26,7 +27,7 @@ use crate::inventory::Inventory;
 use crate::policy::PolicySet;
 
 pub use self::classify::DATA_CLASS_LABEL;
-pub use self::decision::{Caller, Confinement, Context, Decision, Holder, Location, Verdict, Violation};
+pub use self::decision::{Caller, Confinement, Context, Decision, ExceptionUse, Holder, Location, Verdict, Violation};
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};

@@ -27,10 +27,12 @@ pub struct CompiledPolicy {
     pub remediation: Remediation,
     /// Resolved jurisdictions: name and regions.
     pub jurisdictions: Vec<(String, BTreeSet<String>)>,
+    /// `spec.exceptions`: whether and how SovereigntyExceptions may relax it.
+    pub exceptions: ExceptionRules,
 }
 
 /// One data class, with the regions it may reside in.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClassRule {
     pub name: String,
     /// Index of the defining policy in [`PolicySet::policies`].
@@ -140,6 +142,8 @@ pub struct PolicySet {
     /// [`PolicySet::classify`] indexed by required labels.
     pub classify_lookup: ClassifyLookup,
     pub rejected: Vec<RejectedPolicy>,
+    /// SovereigntyExceptions compiled against these policies ([`PolicySet::with_exceptions`]).
+    pub exceptions: Vec<super::exception_index::CompiledException>,
 }
 
 struct Compiled {
@@ -354,6 +358,19 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         });
     }
 
+    let rules = &spec.exceptions;
+    if let Some(max) = &rules.max_duration
+        && let Err(e) = super::exception_index::parse_max_duration(max)
+    {
+        errors.push(format!("spec.exceptions: {e}"));
+    }
+    if rules.allowed && rules.namespaces.is_empty() {
+        errors.push(
+            "spec.exceptions.allowed needs spec.exceptions.namespaces: the namespaces exceptions may live in"
+                .to_string(),
+        );
+    }
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -370,6 +387,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             exemptions: spec.exemptions.clone(),
             remediation: spec.remediation,
             jurisdictions,
+            exceptions: spec.exceptions.clone(),
         },
         classes,
         classify,
