@@ -208,7 +208,7 @@ pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> C
                 ));
             }
             for class in &spec.data_classes {
-                if !set.classes.get(class).is_some_and(|c| Some(c.policy) == policy_index) {
+                if set.classes.get(class).is_none_or(|c| Some(c.policy) != policy_index) {
                     rejections.push(format!("data class {class:?} is not defined by policy {}", policy.name));
                 }
             }
