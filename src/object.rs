@@ -4,7 +4,7 @@
 
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind};
-use crate::policy::SovereigntyPolicy;
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 
 /// The namespace an object without one is created in.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -30,6 +30,10 @@ pub enum Object {
     Policy {
         meta: Meta,
         policy: Box<SovereigntyPolicy>,
+    },
+    Exception {
+        meta: Meta,
+        exception: Box<SovereigntyException>,
     },
     /// A kind sovereign does not judge, with its API group when it was given.
     Other {
@@ -85,6 +89,7 @@ impl Object {
             Object::Volume(_) => ("", "PersistentVolume"),
             Object::Binding(_) => ("", "Binding"),
             Object::Policy { .. } => ("sovereignty.io", "SovereigntyPolicy"),
+            Object::Exception { .. } => ("sovereignty.io", "SovereigntyException"),
         };
         kinds::find(group, kind)
     }
@@ -106,7 +111,8 @@ impl Object {
             Object::Pod { meta, .. }
             | Object::Workload { meta, .. }
             | Object::Other { meta, .. }
-            | Object::Policy { meta, .. } => meta,
+            | Object::Policy { meta, .. }
+            | Object::Exception { meta, .. } => meta,
             Object::Claim(o) => &o.meta,
             Object::Volume(o) => &o.meta,
             Object::Binding(o) => &o.meta,

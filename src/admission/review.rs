@@ -183,6 +183,13 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     for v in &decision.violations {
         state.metrics.violation(&v.policy, &v.data_class, &kind);
     }
+    for used in &decision.excepted {
+        let exception = format!("{}/{}", used.namespace, used.name);
+        if !answer.dry_run {
+            state.metrics.exception_use(&used.policy, &exception);
+        }
+        tracing::info!(uid = %answer.uid, exception = %exception, policy = %used.policy, data_class = %used.data_class, "{}", used.message);
+    }
     for policy in &decision.exempted_by {
         state.metrics.exemption(policy);
         tracing::info!(uid = %answer.uid, policy = %policy, user = ctx.user.unwrap_or(""), "admitted under exemption");

@@ -138,7 +138,7 @@ impl Subject {
                 classes.insert(pv.storage_class_name.clone().unwrap_or_default());
                 claim_ref = pv.claim_ref.as_ref().and_then(|r| Some((non_empty(&r.namespace)?, non_empty(&r.name)?)));
             }
-            Object::Binding(_) | Object::Policy { .. } | Object::Other { .. } => {}
+            Object::Binding(_) | Object::Policy { .. } | Object::Exception { .. } | Object::Other { .. } => {}
         }
         Ok(Subject {
             key,

@@ -12,7 +12,9 @@ use super::message::{self, shorten};
 use super::topology::{Reach, RegionLabels};
 use crate::inventory::Inventory;
 use crate::object::Object;
-use crate::policy::{ClassRule, CompiledPolicy, Enforcement, PolicySet, SovereigntyPolicy, VolumeAction};
+use crate::policy::{
+    ClassRule, CompiledPolicy, Enforcement, PolicySet, SovereigntyException, SovereigntyPolicy, VolumeAction,
+};
 
 pub(super) struct Judge<'a> {
     object: &'a Object,
@@ -71,6 +73,28 @@ impl<'a> Judge<'a> {
                     data_class: String::new(),
                     short: shorten(format!("SovereigntyPolicy {name}: {reason}")),
                     message: format!("SovereigntyPolicy {name} is invalid: {reason}"),
+                    enforcement: Enforcement::Deny,
+                });
+            }
+        }
+    }
+
+    /// A SovereigntyException being created or updated: refused when it breaks a limit of
+    /// its policy, has expired, or is approved by the user who applies it (SPEC §14).
+    pub fn exception(&mut self, exception: &SovereigntyException) {
+        let mut exception = exception.clone();
+        if exception.metadata.namespace.as_deref().is_none_or(str::is_empty) {
+            exception.metadata.namespace = self.object.namespace_in(self.ctx.namespace).map(str::to_string);
+        }
+        if let Err(reasons) = self.policies.admit_exception(&exception, self.ctx.user, self.ctx.now) {
+            let who = self.who();
+            for reason in reasons {
+                let (short, message) = message::refused_exception(&who, &reason);
+                self.violations.push(Violation {
+                    policy: exception.spec.policy.clone(),
+                    data_class: String::new(),
+                    short,
+                    message,
                     enforcement: Enforcement::Deny,
                 });
             }

@@ -433,3 +433,8 @@ pub fn excepted(who: &str, use_: &ExceptionUse) -> (String, String) {
     ));
     (short, full)
 }
+
+/// A SovereigntyException refused at admission: what is wrong and how to proceed.
+pub(super) fn refused_exception(who: &str, reason: &str) -> (String, String) {
+    (shorten(format!("{who}: {reason}")), format!("{who} is refused: {reason}"))
+}

@@ -37,6 +37,7 @@ pub fn evaluate(object: &Object, ctx: &Context, inventory: &Inventory, policies:
     let mut judge = Judge::new(object, ctx, inventory, policies);
     match object {
         Object::Policy { policy, .. } => judge.policy(policy),
+        Object::Exception { exception, .. } => judge.exception(exception),
         Object::Other { .. } => {}
         Object::Pod { meta, spec } => {
             let ns = judge.namespace();

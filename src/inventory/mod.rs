@@ -88,7 +88,7 @@ impl Inventory {
                 named(kind, pod.meta.name.clone())?;
                 self.insert_pod(pod);
             }
-            Reading::Workload { .. } | Reading::Binding | Reading::Policy => return Ok(false),
+            Reading::Workload { .. } | Reading::Binding | Reading::Policy | Reading::Exception => return Ok(false),
         }
         Ok(true)
     }

@@ -15,10 +15,11 @@ use serde::Serialize;
 
 use crate::audit::{Change, Notifier, Touched};
 use crate::inventory::Tracked;
-use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 use crate::state::{PodSource, State};
 
 pub const POLICIES: &str = "SovereigntyPolicy";
+pub const EXCEPTIONS: &str = "SovereigntyException";
 
 /// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched.
 pub fn sources() -> impl Iterator<Item = &'static str> {
@@ -37,6 +38,22 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     spawn_inventory(to(&state), watcher(Api::<StorageClass>::all(client.clone()), config()));
     // Bindings only concern pods not yet scheduled.
     spawn_inventory(to(&state), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
+    let exceptions = watcher(Api::<SovereigntyException>::all(client.clone()), config()).default_backoff();
+    let exceptions_state = state.clone();
+    tokio::spawn(async move {
+        let state = exceptions_state;
+        let mut stream = std::pin::pin!(exceptions);
+        let mut store = ExceptionStore::default();
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    state.readiness.healthy(EXCEPTIONS);
+                    store.apply(&state, event);
+                }
+                Err(e) => watch_failed(&state, EXCEPTIONS, &e),
+            }
+        }
+    });
     let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(policies);
@@ -185,8 +202,56 @@ impl PolicyStore {
 
     fn publish(&self, state: &State) {
         if self.synced {
-            let all: Vec<SovereigntyPolicy> = self.policies.values().cloned().collect();
-            state.swap_policies(PolicySet::compile(&all));
+            state.set_policies(self.policies.values().cloned().collect());
+        }
+    }
+}
+
+/// The SovereigntyExceptions seen so far; every change that can alter what they allow
+/// (spec, or the requester recorded in status) recompiles the index.
+#[derive(Default)]
+pub struct ExceptionStore {
+    exceptions: BTreeMap<(String, String), SovereigntyException>,
+    listing: Option<BTreeMap<(String, String), SovereigntyException>>,
+    synced: bool,
+}
+
+impl ExceptionStore {
+    pub fn apply(&mut self, state: &State, event: watcher::Event<SovereigntyException>) {
+        let key = |e: &SovereigntyException| {
+            (e.metadata.namespace.clone().unwrap_or_default(), e.metadata.name.clone().unwrap_or_default())
+        };
+        match event {
+            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
+            watcher::Event::InitApply(e) => {
+                self.listing.get_or_insert_with(BTreeMap::new).insert(key(&e), e);
+            }
+            watcher::Event::InitDone => {
+                self.exceptions = self.listing.take().unwrap_or_default();
+                self.synced = true;
+                self.publish(state);
+                state.readiness.synced(EXCEPTIONS);
+            }
+            watcher::Event::Apply(e) => {
+                let requester = |e: &SovereigntyException| e.status.as_ref().and_then(|s| s.requested_by.clone());
+                let old = self.exceptions.insert(key(&e), e.clone());
+                let same = old.as_ref().is_some_and(|o| {
+                    o.spec == e.spec && requester(o) == requester(&e) && o.metadata.namespace == e.metadata.namespace
+                });
+                if !same {
+                    self.publish(state);
+                }
+            }
+            watcher::Event::Delete(e) => {
+                self.exceptions.remove(&key(&e));
+                self.publish(state);
+            }
+        }
+    }
+
+    fn publish(&self, state: &State) {
+        if self.synced {
+            state.set_exceptions(self.exceptions.values().cloned().collect());
         }
     }
 }
@@ -210,6 +275,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::Inventory;
+    use crate::policy::PolicySet;
     use crate::state::Readiness;
 
     fn state() -> State {
@@ -246,6 +312,7 @@ mod tests {
     fn the_watchers_started_are_the_kinds_the_table_marks_watched() {
         let started = [
             POLICIES,
+            EXCEPTIONS,
             <PartialObjectMeta<Namespace> as Tracked>::KIND,
             <PartialObjectMeta<Node> as Tracked>::KIND,
             <PersistentVolume as Tracked>::KIND,
@@ -328,5 +395,45 @@ mod tests {
         let set = state.policies.load();
         assert_eq!(set.policies.len(), 1);
         assert_eq!(set.policies[0].name, "b", "once a is gone, b's class is no longer a clash");
+    }
+
+    fn exception(name: &str, policy: &str) -> SovereigntyException {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "sovereignty.io/v1alpha1",
+            "kind": "SovereigntyException",
+            "metadata": { "name": name, "namespace": "compliance" },
+            "spec": {
+                "policy": policy, "dataClasses": ["pii"], "match": { "namespaces": ["analytics"] },
+                "allowedRegions": ["us-east-1"],
+                "legalBasis": { "type": "Adequacy", "reference": "C(2023) 4745" },
+                "justification": "EU-US Data Privacy Framework adequacy decision.",
+                "approvedBy": "dpo@example.eu", "expires": "2030-01-01T00:00:00Z"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn exceptions_are_compiled_against_the_policies_whichever_arrives_first() {
+        let state = state();
+        let mut exceptions = ExceptionStore::default();
+        exceptions.apply(&state, Event::Init);
+        exceptions.apply(&state, Event::InitApply(exception("scc", "a")));
+        assert!(state.policies.load().exceptions.is_empty(), "nothing is published before the list completes");
+        exceptions.apply(&state, Event::InitDone);
+        let set = state.policies.load();
+        assert_eq!(set.exceptions[0].name, "scc");
+        assert_eq!(set.exceptions[0].policy_index, None, "its policy has not arrived yet");
+
+        let mut policies = PolicyStore::default();
+        policies.apply(&state, Event::Init);
+        policies.apply(&state, Event::InitApply(policy("a", "pii")));
+        policies.apply(&state, Event::InitDone);
+        let set = state.policies.load();
+        assert_eq!(set.exceptions[0].policy_index, Some(0), "recompiled with the policy");
+
+        exceptions.apply(&state, Event::Delete(exception("scc", "a")));
+        assert!(state.policies.load().exceptions.is_empty());
+        assert!(state.policies.load().classes.contains_key("pii"), "the policies stay");
     }
 }
