@@ -12,14 +12,11 @@ use e2e_support::*;
 
 /// Cluster objects every scenario relies on; applying them again changes nothing.
 fn fixtures() {
-    kubectl(&[
-        "apply",
-        "--validate=false",
-        "-f",
-        path("crds/sovereigntypolicies.sovereignty.io.yaml").to_str().unwrap(),
-    ])
-    .success();
-    wait_established("sovereigntypolicies.sovereignty.io");
+    for crd in ["sovereigntypolicies", "sovereigntyexceptions"] {
+        let file = path(&format!("crds/{crd}.sovereignty.io.yaml"));
+        kubectl(&["apply", "--validate=false", "-f", file.to_str().unwrap()]).success();
+        wait_established(&format!("{crd}.sovereignty.io"));
+    }
     Namespace::new("gov-id", &[("tenant", "gov-id")]);
     Namespace::new("open", &[]);
     apply(FIXTURES).success();

@@ -40,10 +40,11 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     spawn_inventory(to(&state), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
     let exceptions = watcher(Api::<SovereigntyException>::all(client.clone()), config()).default_backoff();
     let exceptions_state = state.clone();
+    let exceptions_audit = audit.clone();
     tokio::spawn(async move {
         let state = exceptions_state;
         let mut stream = std::pin::pin!(exceptions);
-        let mut store = ExceptionStore::default();
+        let mut store = ExceptionStore { audit: exceptions_audit, ..ExceptionStore::default() };
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
@@ -214,6 +215,10 @@ pub struct ExceptionStore {
     exceptions: BTreeMap<(String, String), SovereigntyException>,
     listing: Option<BTreeMap<(String, String), SovereigntyException>>,
     synced: bool,
+    /// Where to tell the audit that exceptions changed or expired, when it runs.
+    audit: Option<Notifier>,
+    /// Wakes the audit at each coming expiry (replaced on every change).
+    expiries: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl ExceptionStore {
@@ -249,10 +254,39 @@ impl ExceptionStore {
         }
     }
 
-    fn publish(&self, state: &State) {
-        if self.synced {
-            state.set_exceptions(self.exceptions.values().cloned().collect());
+    fn publish(&mut self, state: &State) {
+        if !self.synced {
+            return;
         }
+        state.set_exceptions(self.exceptions.values().cloned().collect());
+        let Some(audit) = &self.audit else { return };
+        audit.send(Change::Exceptions);
+        // Expiry is enforced at the instant (SPEC §14): admission reads the clock on every
+        // request; the audit is woken at each expiry instead of waiting for its period.
+        let now = std::time::SystemTime::now();
+        let mut coming: Vec<std::time::SystemTime> = self
+            .exceptions
+            .values()
+            .map(|e| std::time::SystemTime::from(e.spec.expires.0))
+            .filter(|at| *at > now)
+            .collect();
+        coming.sort();
+        coming.dedup();
+        if let Some(previous) = self.expiries.take() {
+            previous.abort();
+        }
+        if coming.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let audit = audit.clone();
+        self.expiries = Some(tokio::spawn(async move {
+            for at in coming {
+                let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                tracing::info!("a SovereigntyException expired; re-judging what it covered");
+                audit.send(Change::Exceptions);
+            }
+        }));
     }
 }
 
