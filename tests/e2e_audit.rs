@@ -406,7 +406,7 @@ fn report_reads_the_live_cluster() {
     };
     let csv = run("csv");
     assert!(
-        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,deny,"),
+        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,deny,,,,,"),
         "{csv}"
     );
     let text = run("text");
@@ -510,6 +510,21 @@ spec:
     assert!(admitted.text().contains("exc-compliance/churn-scc"), "a warning names the exception: {}", admitted.text());
     let found = violations_become("exc-pdp", 0, &server);
     assert_eq!(found["violations"], 0);
+    // The exception's status says it is used, and the Deployment gets a Normal Event.
+    let sovex = || get_json(&["sovex", "churn-scc", "-n", "exc-compliance"])["status"].clone();
+    let status = eventually("the exception's status to count its use", WAIT, || {
+        let s = sovex();
+        (s["uses"] == 1).then_some(s)
+    });
+    assert_eq!(status["phase"], "Active", "{status:#}");
+    assert_eq!(status["objects"][0]["name"], "churn", "{status:#}");
+    let used = eventually("a SovereigntyExceptionUsed Event", WAIT, || {
+        let selector = "reason=SovereigntyExceptionUsed,involvedObject.name=churn";
+        let found = get_json(&["events", "-n", "exc-analytics", "--field-selector", selector])["items"].clone();
+        found.as_array().filter(|a| !a.is_empty()).cloned()
+    });
+    assert_eq!(used[0]["type"], "Normal");
+    assert!(used[0]["message"].as_str().unwrap_or_default().contains("exc-compliance/churn-scc"), "{:#}", used[0]);
 
     // Expiry: admission denies from that instant, and the audit reports the Deployment.
     let at = std::time::SystemTime::from(expires.parse::<k8s_openapi::jiff::Timestamp>().unwrap());
@@ -520,6 +535,11 @@ spec:
     let found = violations_become("exc-pdp", 1, &server);
     assert!(started.elapsed() < Duration::from_secs(8), "reported {:?} after expiry", started.elapsed());
     assert_eq!(found["violatingObjects"][0]["name"], "churn", "{found:#}");
+    let status = eventually("the exception to be Expired", WAIT, || {
+        let s = sovex();
+        (s["phase"] == "Expired").then_some(s)
+    });
+    assert_eq!(status["uses"], 0, "{status:#}");
     kubectl(&["delete", "deployment", "churn", "-n", "exc-analytics"]).success();
     kubectl(&["delete", "sovex", "churn-scc", "-n", "exc-compliance"]).success();
     kubectl(&["delete", "sovpol", "exc-pdp"]).success();

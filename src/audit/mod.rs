@@ -6,6 +6,7 @@
 
 mod auditor;
 pub mod controller;
+pub mod exception_status;
 pub mod findings;
 pub mod lease;
 pub mod reports;
