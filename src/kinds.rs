@@ -56,6 +56,32 @@ pub enum Reading {
     Metadata,
     /// A StorageClass.
     StorageClass,
+    /// Kept whole in the inventory and read where it is used (custom resources such as
+    /// VolumeSnapshotClasses). Judged kinds of no typed inventory reading are kept whole too.
+    Kept,
+    /// A copy of data or a place copies are kept (SPEC §12): read by `read/copies.rs`.
+    Copy(CopyReading),
+}
+
+/// How a copy of data, or a place copies are kept, is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyReading {
+    /// A VolumeSnapshot.
+    Snapshot,
+    /// A VolumeSnapshotContent.
+    SnapshotContent,
+    /// A Velero Backup, or a Schedule (its `spec.template`).
+    Backup { schedule: bool },
+    /// A Velero BackupStorageLocation, or a VolumeSnapshotLocation.
+    BackupLocation { snapshots: bool },
+}
+
+impl Reading {
+    /// Whether the inventory keeps objects of this reading in a compact form of their own
+    /// rather than whole.
+    pub fn typed_inventory(self) -> bool {
+        matches!(self, Reading::Metadata | Reading::Volume | Reading::Claim | Reading::StorageClass | Reading::Pod)
+    }
 }
 
 /// What sovereign does with objects of a kind.
@@ -102,6 +128,25 @@ impl Kind {
 
     pub fn namespaced(&self) -> bool {
         self.scope == Scope::Namespaced
+    }
+
+    /// What `/readyz`, logs and metrics call the kind: its name, qualified by its group when
+    /// another row has the same name (`Bucket.s3.aws.upbound.io`).
+    pub fn cache_name(&'static self) -> &'static str {
+        static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            KINDS
+                .iter()
+                .map(|k| match KINDS.iter().filter(|other| other.kind == k.kind).count() {
+                    1 => k.kind.to_string(),
+                    _ => format!("{}.{}", k.kind, if k.group.is_empty() { "core" } else { k.group }),
+                })
+                .collect()
+        });
+        match KINDS.iter().position(|k| std::ptr::eq(k, self)) {
+            Some(index) => &names[index],
+            None => self.kind,
+        }
     }
 }
 
@@ -243,6 +288,86 @@ pub static KINDS: &[Kind] = &[
         operations: NONE,
         owned_by_controller_skipped: false,
     },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshot",
+        plural: "volumesnapshots",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Snapshot),
+        // In the inventory for the contents and restored claims that name it.
+        roles: roles(true, true, true, true),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotContent",
+        plural: "volumesnapshotcontents",
+        scope: Scope::Cluster,
+        reading: Reading::Copy(CopyReading::SnapshotContent),
+        roles: roles(true, false, true, false),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotClass",
+        plural: "volumesnapshotclasses",
+        scope: Scope::Cluster,
+        reading: Reading::Kept,
+        roles: roles(false, true, false, true),
+        operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "Backup",
+        plural: "backups",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Backup { schedule: false }),
+        // In the inventory for the locations they write to.
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "Schedule",
+        plural: "schedules",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Backup { schedule: true }),
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "BackupStorageLocation",
+        plural: "backupstoragelocations",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::BackupLocation { snapshots: false }),
+        // Judged with everything that backs up to it when it moves.
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotLocation",
+        plural: "volumesnapshotlocations",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::BackupLocation { snapshots: true }),
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
 ];
 
 /// The group of an `apiVersion`: `apps/v1` → `apps`, `v1` → "" (core).
@@ -267,6 +392,12 @@ pub fn of(api_version: Option<&str>, kind: &str) -> Option<&'static Kind> {
             named.next().is_none().then_some(first)
         }
     }
+}
+
+/// The inventory kinds kept whole, watched in cluster mode only where the API server
+/// serves them.
+pub fn kept_whole() -> impl Iterator<Item = &'static Kind> {
+    with(|roles| roles.inventory).filter(|k| !k.reading.typed_inventory())
 }
 
 /// The kinds with a role.
@@ -301,6 +432,13 @@ mod tests {
             assert!(kind.roles.judged || audited_or_inventory, "{} plays no role", kind.kind);
             assert_eq!(kind.roles.judged, !kind.operations.is_empty(), "{} judged on no operation", kind.kind);
         }
+    }
+
+    #[test]
+    fn cache_names_are_unique() {
+        let names: BTreeSet<&str> = KINDS.iter().map(Kind::cache_name).collect();
+        assert_eq!(names.len(), KINDS.len());
+        assert_eq!(find("", "Pod").unwrap().cache_name(), "Pod");
     }
 
     #[test]

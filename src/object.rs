@@ -2,6 +2,7 @@
 //! build them from JSON live in [`crate::read`]; the table that says what each kind is, in
 //! [`crate::kinds`].
 
+use crate::inventory::copies::DataCopy;
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind};
 use crate::policy::{SovereigntyException, SovereigntyPolicy};
@@ -27,6 +28,8 @@ pub enum Object {
     Claim(Claim),
     Volume(Volume),
     Binding(Binding),
+    /// A copy of data, or a place copies are kept (SPEC §12).
+    Copy(DataCopy),
     Policy {
         meta: Meta,
         policy: Box<SovereigntyPolicy>,
@@ -78,6 +81,7 @@ impl Object {
     pub fn known_kind(&self) -> Option<&'static Kind> {
         let (group, kind) = match self {
             Object::Workload { kind, .. } => return Some(kind),
+            Object::Copy(copy) => return Some(copy.kind()),
             Object::Other { group, kind, .. } => {
                 return match group {
                     Some(group) => kinds::find(group, kind),
@@ -116,6 +120,7 @@ impl Object {
             Object::Claim(o) => &o.meta,
             Object::Volume(o) => &o.meta,
             Object::Binding(o) => &o.meta,
+            Object::Copy(o) => o.meta(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod server_support;
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 use std::path::Path;
 
 use serde_json::{Value, json};
@@ -55,28 +56,8 @@ fn patch_of(reply: &Reply) -> Option<json_patch::Patch> {
     let response = &reply.raw["response"];
     let encoded = response.get("patch")?.as_str()?;
     assert_eq!(response["patchType"], "JSONPatch", "{response:#}");
-    let bytes = decode_base64(encoded);
+    let bytes = BASE64_STANDARD.decode(encoded).expect("the patch is standard base64");
     Some(serde_json::from_slice(&bytes).expect("the patch is a JSON Patch"))
-}
-
-fn decode_base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let bytes: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
-    bytes
-        .chunks(4)
-        .flat_map(|c| {
-            let n = c.iter().enumerate().fold(0u32, |n, (i, &v)| n | (u32::from(v) << (18 - 6 * i)));
-            let out = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-            out.into_iter().take(c.len() - 1)
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

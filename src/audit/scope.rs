@@ -7,6 +7,7 @@ use super::findings::Findings;
 use super::subject::{Key, Subject, Subjects};
 use crate::evaluate::DATA_CLASS_LABEL;
 use crate::inventory::{Inventory, Labels};
+use crate::kinds::Kind;
 use crate::policy::{Placement, PolicySet, Selector, SovereigntyPolicy};
 
 /// A change to something the verdicts read, seen after the inventory took it.
@@ -15,8 +16,17 @@ pub enum Touched {
     Namespace(String),
     Node(String),
     PersistentVolume(String),
-    PersistentVolumeClaim { namespace: String, name: String },
+    PersistentVolumeClaim {
+        namespace: String,
+        name: String,
+    },
     StorageClass(String),
+    /// An object of a kind the inventory keeps whole (`namespace` "" when cluster-scoped).
+    Kept {
+        kind: &'static Kind,
+        namespace: String,
+        name: String,
+    },
 }
 
 impl Touched {
@@ -63,6 +73,9 @@ pub fn touched(touched: &Touched, subjects: &Subjects, findings: &Findings, poli
             out.extend(subjects.using_storage_class(name).cloned());
             out.extend(subjects.using_storage_class("").cloned());
         }
+        // Who reads an object kept whole depends on its kind; until the kind says, every
+        // judgment may, and everything is re-judged (correct, if not cheap).
+        Touched::Kept { .. } => out.extend(subjects.keys().cloned()),
     }
     with_dependents(out, subjects)
 }

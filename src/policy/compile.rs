@@ -43,6 +43,9 @@ pub struct ClassRule {
     pub extra_regions: Vec<String>,
     /// Every allowed region: the jurisdictions' and the extra ones.
     pub allowed: BTreeSet<String>,
+    /// The countries its jurisdictions name (upper case): a multi-region location is
+    /// allowed only when every country of it is one of these (SPEC §11).
+    pub countries: BTreeSet<String>,
     /// The class's own remediation, else its policy's.
     pub remediation: Remediation,
 }
@@ -304,6 +307,12 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         }
         let mut allowed: BTreeSet<String> =
             c.allowed_regions.iter().flat_map(|r| catalog::places_of_region(r, &spec.providers)).collect();
+        let countries: BTreeSet<String> = spec
+            .jurisdictions
+            .iter()
+            .filter(|j| c.allowed_jurisdictions.contains(&j.name))
+            .flat_map(jurisdiction_countries)
+            .collect();
         for j in &c.allowed_jurisdictions {
             match jurisdictions.iter().find(|(n, _)| n == j) {
                 Some((_, regions)) => allowed.extend(regions.iter().cloned()),
@@ -321,6 +330,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             jurisdictions: c.allowed_jurisdictions.clone(),
             extra_regions: c.allowed_regions.clone(),
             allowed,
+            countries,
             remediation: c.remediation.unwrap_or(spec.remediation),
         });
     }

@@ -1,7 +1,9 @@
 //! `sovereign serve`: the webhook over HTTPS, metrics over HTTP, fed by files or watchers.
 
 mod body_limit;
-mod standalone;
+pub mod discovery;
+mod objects;
+pub mod standalone;
 pub mod telemetry;
 pub mod tls;
 pub mod watch;
@@ -110,9 +112,9 @@ impl Server {
                 let channel = config.audit.as_ref().map(|_| Notifier::channel());
                 let state = Arc::new(state);
                 watch::start(client.clone(), state.clone(), channel.as_ref().map(|(notifier, _)| notifier.clone()));
-                if let (Some(audit), Some((notifier, changes))) = (config.audit.clone(), channel) {
+                if let (Some(audit), Some((_, changes))) = (config.audit.clone(), channel) {
                     tracing::info!(lease = %audit.lease.name, namespace = %audit.lease.namespace, identity = %audit.lease.identity, interval = ?audit.interval, "audit enabled");
-                    running = Some(crate::audit::start(client, state.clone(), audit, notifier, changes));
+                    running = Some(crate::audit::start(client, state.clone(), audit, changes));
                 }
                 state
             }
