@@ -48,8 +48,8 @@ eval "$("$e2e/control-plane.sh" start "$work/cp" 1.35 | tail -n 1)"
 export KUBECONFIG
 version=$(kubectl get --raw /version | python3 -c 'import json,sys; print(json.load(sys.stdin)["gitVersion"])')
 
-kubectl apply -f crds/sovereigntypolicies.sovereignty.io.yaml >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/sovereigntypolicies.sovereignty.io >/dev/null
+kubectl apply -f crds/ >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/sovereigntypolicies.sovereignty.io crd/sovereigntyexceptions.sovereignty.io >/dev/null
 kubectl apply -f - >/dev/null <<'EOF'
 apiVersion: v1
 kind: Namespace

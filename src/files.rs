@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::inventory::Inventory;
 use crate::manifest::{self, Document, ManifestError, Origin};
-use crate::policy::SovereigntyPolicy;
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 
 /// A file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -15,9 +15,32 @@ pub enum FileError {
     Document { origin: Origin, message: String },
 }
 
-/// Every SovereigntyPolicy in the paths, with where each came from.
+/// Every SovereigntyPolicy in the paths, with where each came from (SovereigntyExceptions
+/// beside them are read by [`read_exceptions`]).
 pub fn read_policies(paths: &[PathBuf]) -> Result<Vec<(SovereigntyPolicy, Origin)>, FileError> {
-    manifest::load(paths)?.into_iter().map(parse_policy).collect()
+    manifest::load(paths)?.into_iter().filter(|d| !is_exception(d)).map(parse_policy).collect()
+}
+
+/// Every SovereigntyException in the paths (SPEC §14: exceptions are given with `-p`,
+/// beside the policies they relax).
+pub fn read_exceptions(paths: &[PathBuf]) -> Result<Vec<(SovereigntyException, Origin)>, FileError> {
+    let mut out = Vec::new();
+    for doc in manifest::load(paths)?.into_iter().filter(is_exception) {
+        match serde_json::from_value(doc.value) {
+            Ok(exception) => out.push((exception, doc.origin)),
+            Err(e) => {
+                return Err(FileError::Document {
+                    origin: doc.origin,
+                    message: format!("not a valid SovereigntyException: {e}"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_exception(doc: &Document) -> bool {
+    doc.value.get("kind").and_then(|k| k.as_str()) == Some("SovereigntyException")
 }
 
 fn parse_policy(doc: Document) -> Result<(SovereigntyPolicy, Origin), FileError> {

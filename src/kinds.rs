@@ -50,6 +50,8 @@ pub enum Reading {
     Binding,
     /// A SovereigntyPolicy, read whole.
     Policy,
+    /// A SovereigntyException, read whole.
+    Exception,
     /// Only metadata matters (Namespaces, Nodes).
     Metadata,
     /// A StorageClass.
@@ -275,6 +277,17 @@ pub static KINDS: &[Kind] = &[
         plural: "sovereigntypolicies",
         scope: Scope::Cluster,
         reading: Reading::Policy,
+        roles: roles(true, false, false, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "sovereignty.io",
+        versions: &["v1alpha1"],
+        kind: "SovereigntyException",
+        plural: "sovereigntyexceptions",
+        scope: Scope::Namespaced,
+        reading: Reading::Exception,
         roles: roles(true, false, false, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,

@@ -1,16 +1,17 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::Parser;
 use sovereign::cli::{
-    Cli, Command, Format, ReportFormat, crd_yaml, fix, output, report, run_check, run_regions, run_serve,
+    Cli, Command, Format, ReportFormat, crds_yaml, fix, output, report, run_check_at, run_regions, run_serve,
 };
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Crds => {
-            print!("{}", crd_yaml());
+            print!("{}", crds_yaml());
             ExitCode::SUCCESS
         }
         Command::Serve(args) => match run_serve(*args) {
@@ -20,7 +21,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Report(args) => match report::run_report(&args.policies, &args.manifests, &args.inventory) {
+        Command::Report(args) => match report::run_report_at(
+            &args.policies,
+            &args.manifests,
+            &args.inventory,
+            args.now.unwrap_or_else(SystemTime::now),
+        ) {
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(2)
@@ -62,7 +68,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Check(args) => {
-            match run_check(&args.inputs.policies, &args.inputs.manifests, &args.inputs.inventory) {
+            let now = args.inputs.now.unwrap_or_else(SystemTime::now);
+            match run_check_at(&args.inputs.policies, &args.inputs.manifests, &args.inputs.inventory, now) {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)

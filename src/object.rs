@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind};
-use crate::policy::SovereigntyPolicy;
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 
 /// The namespace an object without one is created in.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -38,6 +38,10 @@ pub enum Object {
     },
     /// A cloud data store of a built-in store kind (SPEC §13).
     Store(Store),
+    Exception {
+        meta: Meta,
+        exception: Box<SovereigntyException>,
+    },
     /// A kind sovereign does not judge, with its API group when it was given. `value` is
     /// the object (metadata and spec) when a reader had it whole: a policy may declare the
     /// kind a store (`stores.kinds`).
@@ -106,6 +110,7 @@ impl Object {
             Object::Volume(_) => ("", "PersistentVolume"),
             Object::Binding(_) => ("", "Binding"),
             Object::Policy { .. } => ("sovereignty.io", "SovereigntyPolicy"),
+            Object::Exception { .. } => ("sovereignty.io", "SovereigntyException"),
         };
         kinds::find(group, kind)
     }
@@ -127,7 +132,8 @@ impl Object {
             Object::Pod { meta, .. }
             | Object::Workload { meta, .. }
             | Object::Other { meta, .. }
-            | Object::Policy { meta, .. } => meta,
+            | Object::Policy { meta, .. }
+            | Object::Exception { meta, .. } => meta,
             Object::Claim(o) => &o.meta,
             Object::Volume(o) => &o.meta,
             Object::Binding(o) => &o.meta,

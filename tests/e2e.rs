@@ -12,14 +12,11 @@ use e2e_support::*;
 
 /// Cluster objects every scenario relies on; applying them again changes nothing.
 fn fixtures() {
-    kubectl(&[
-        "apply",
-        "--validate=false",
-        "-f",
-        path("crds/sovereigntypolicies.sovereignty.io.yaml").to_str().unwrap(),
-    ])
-    .success();
-    wait_established("sovereigntypolicies.sovereignty.io");
+    for crd in ["sovereigntypolicies", "sovereigntyexceptions"] {
+        let file = path(&format!("crds/{crd}.sovereignty.io.yaml"));
+        kubectl(&["apply", "--validate=false", "-f", file.to_str().unwrap()]).success();
+        wait_established(&format!("{crd}.sovereignty.io"));
+    }
     Namespace::new("gov-id", &[("tenant", "gov-id")]);
     Namespace::new("open", &[]);
     apply(FIXTURES).success();
@@ -171,8 +168,62 @@ fn breaking(message: &str) -> Option<&'static str> {
         "classify rules may only name data classes defined in this policy" => {
             "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]\n  classify: [{ namespaceSelector: { matchLabels: { a: b } }, dataClasses: [secret] }]"
         }
+        "exceptions.allowed needs exceptions.namespaces: the namespaces exceptions may live in" => {
+            "jurisdictions: [{ name: ID, countries: [ID] }]\n  dataClasses: [{ name: pii, allowedJurisdictions: [ID] }]\n  exceptions: { allowed: true }"
+        }
         _ => return None,
     })
+}
+
+/// A SovereigntyException spec that breaks the exception CRD rule with this message (and no other).
+fn breaking_exception(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "an exception must allow at least one region (allowedRegions) or country (allowedCountries)" => {
+            "justification: \"twenty characters and more\"\n  approvedBy: dpo"
+        }
+        "justification must say why in at least 20 characters" => {
+            "allowedRegions: [us-east-1]\n  justification: short\n  approvedBy: dpo"
+        }
+        "approvedBy must name who approved the exception" => {
+            "allowedRegions: [us-east-1]\n  justification: \"twenty characters and more\"\n  approvedBy: \"\""
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn the_api_server_itself_enforces_each_cel_rule_of_the_exception_crd() {
+    if !current() {
+        eprintln!("skipped: kube-apiserver 1.{} does not enforce x-kubernetes-validations", minor());
+        return;
+    }
+    deregister_webhook();
+    fixtures();
+    let crd: serde_json::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(path("crds/sovereigntyexceptions.sovereignty.io.yaml")).unwrap(),
+    )
+    .unwrap();
+    let mut rules = Vec::new();
+    cel_rules(&crd, &mut rules);
+    assert!(!rules.is_empty(), "the CRD has CEL rules");
+    let exception = |rest: &str| {
+        format!(
+            "apiVersion: sovereignty.io/v1alpha1\nkind: SovereigntyException\nmetadata: {{ name: cel-probe, namespace: default }}\nspec:\n  policy: p\n  dataClasses: [pii]\n  match: {{ namespaces: [a] }}\n  legalBasis: {{ type: Adequacy, reference: r }}\n  expires: \"2030-01-01T00:00:00Z\"\n  {rest}\n"
+        )
+    };
+    kubectl_stdin(
+        &["create", "--dry-run=server", "-f", "-"],
+        &exception("allowedCountries: [US]\n  justification: \"twenty characters and more\"\n  approvedBy: dpo"),
+    )
+    .success();
+    for (message, rule) in &rules {
+        let rest =
+            breaking_exception(message).unwrap_or_else(|| panic!("no case breaks the rule {message:?} ({rule})"));
+        let out = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &exception(rest)).failure();
+        let text = out.text();
+        assert!(text.contains("is invalid") && text.contains(message.as_str()), "rule {rule}:\n{text}");
+    }
 }
 
 #[test]

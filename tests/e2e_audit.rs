@@ -17,9 +17,14 @@ const WAIT: Duration = Duration::from_secs(60);
 /// The policy CRD and the report CRDs: wgpolicyk8s.io everywhere, and OpenReports as well on
 /// the current API server (so there sovereign writes both).
 fn crds() {
-    let mut files = vec!["crds/sovereigntypolicies.sovereignty.io.yaml", "tests/e2e/policyreport-crds.yaml"];
+    let mut files = vec![
+        "crds/sovereigntypolicies.sovereignty.io.yaml",
+        "crds/sovereigntyexceptions.sovereignty.io.yaml",
+        "tests/e2e/policyreport-crds.yaml",
+    ];
     let mut names = vec![
         "sovereigntypolicies.sovereignty.io",
+        "sovereigntyexceptions.sovereignty.io",
         "policyreports.wgpolicyk8s.io",
         "clusterpolicyreports.wgpolicyk8s.io",
     ];
@@ -433,7 +438,7 @@ fn report_reads_the_live_cluster() {
     };
     let csv = run("csv");
     assert!(
-        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,deny,"),
+        csv.lines().any(|l| l == "Pod,audit-report,stray,report-pii,audit-report,pod,us-east-1,US,none,no,deny,,,,,"),
         "{csv}"
     );
     let text = run("text");
@@ -578,4 +583,99 @@ spec: { name: placed }
     violations_become("audit-stores", 3, &server);
     kubectl(&["delete", "sovpol", "audit-stores"]).success();
     kubectl_stdin(&["delete", "-f", "-"], stores).success();
+}
+
+/// RFC 3339, `seconds` from now, to the second.
+fn seconds_from_now(seconds: u64) -> String {
+    let at = std::time::SystemTime::now() + Duration::from_secs(seconds);
+    let ts = k8s_openapi::jiff::Timestamp::try_from(at).unwrap();
+    ts.round(k8s_openapi::jiff::Unit::Second).unwrap().to_string()
+}
+
+/// SPEC §14 on the real API server: an exception lets a Deployment in (with a warning),
+/// the audit counts it as excepted, and from the instant it expires admission denies and
+/// the audit reports the Deployment within seconds, without waiting for its period.
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn an_exception_lets_a_deployment_in_until_it_expires_and_the_audit_reports_it_at_once() {
+    crds();
+    Namespace::new("exc-analytics", &[("tenant", "exc-analytics")]);
+    Namespace::new("exc-compliance", &[]);
+    let _ = kubectl(&["delete", "deployment", "--all", "-n", "exc-analytics"]);
+    let _ = kubectl(&["delete", "sovex", "--all", "-n", "exc-compliance"]);
+    let _ = kubectl(&["delete", "sovpol", "exc-pdp", "--ignore-not-found"]);
+    let policy = policy("exc-pdp", "exc-pii", "exc-analytics")
+        + "  exceptions: { allowed: true, namespaces: [exc-compliance], maxDuration: 1d }\n";
+    apply(&policy).success();
+    // A long period: whatever the audit reports below, it reports because of the expiry.
+    let mut server =
+        Sovereign::spawn_with(&["--audit-interval", "10m", "--lease-duration", "3s", "--lease-name", "e2e-exc"]);
+    server.wait_ready();
+    register_webhook(server.port);
+
+    let expires = seconds_from_now(15);
+    let exception = format!(
+        r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyException
+metadata: {{ name: churn-scc, namespace: exc-compliance }}
+spec:
+  policy: exc-pdp
+  dataClasses: [exc-pii]
+  match: {{ namespaces: [exc-analytics], kinds: [Deployment] }}
+  allowedRegions: [us-east-1]
+  legalBasis: {{ type: StandardContractualClauses, reference: SCC-E2E-1 }}
+  justification: "End-to-end: a transfer under standard contractual clauses."
+  approvedBy: dpo@example.eu
+  expires: "{expires}"
+"#
+    );
+    eventually("the exception to be admitted once the server knows the policy", WAIT, || {
+        apply(&exception).ok.then_some(())
+    });
+    let deployment = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: {name}, namespace: exc-analytics }}\nspec:\n  selector: {{ matchLabels: {{ app: {name} }} }}\n  template:\n    metadata: {{ labels: {{ app: {name} }} }}\n    spec:\n      nodeSelector: {{ topology.kubernetes.io/region: us-east-1 }}\n      containers: [{{ name: c, image: busybox }}]\n"
+        )
+    };
+    let admitted = eventually("the excepted Deployment to be admitted", WAIT, || {
+        let run = apply(&deployment("churn"));
+        run.ok.then_some(run)
+    });
+    assert!(admitted.text().contains("exc-compliance/churn-scc"), "a warning names the exception: {}", admitted.text());
+    let found = violations_become("exc-pdp", 0, &server);
+    assert_eq!(found["violations"], 0);
+    // The exception's status says it is used, and the Deployment gets a Normal Event.
+    let sovex = || get_json(&["sovex", "churn-scc", "-n", "exc-compliance"])["status"].clone();
+    let status = eventually("the exception's status to count its use", WAIT, || {
+        let s = sovex();
+        (s["uses"] == 1).then_some(s)
+    });
+    assert_eq!(status["phase"], "Active", "{status:#}");
+    assert_eq!(status["objects"][0]["name"], "churn", "{status:#}");
+    let used = eventually("a SovereigntyExceptionUsed Event", WAIT, || {
+        let selector = "reason=SovereigntyExceptionUsed,involvedObject.name=churn";
+        let found = get_json(&["events", "-n", "exc-analytics", "--field-selector", selector])["items"].clone();
+        found.as_array().filter(|a| !a.is_empty()).cloned()
+    });
+    assert_eq!(used[0]["type"], "Normal");
+    assert!(used[0]["message"].as_str().unwrap_or_default().contains("exc-compliance/churn-scc"), "{:#}", used[0]);
+
+    // Expiry: admission denies from that instant, and the audit reports the Deployment.
+    let at = std::time::SystemTime::from(expires.parse::<k8s_openapi::jiff::Timestamp>().unwrap());
+    std::thread::sleep(at.duration_since(std::time::SystemTime::now()).unwrap_or_default());
+    let denied = apply(&deployment("churn-2")).failure();
+    assert!(denied.text().contains("expired"), "{}", denied.text());
+    let started = std::time::Instant::now();
+    let found = violations_become("exc-pdp", 1, &server);
+    assert!(started.elapsed() < Duration::from_secs(8), "reported {:?} after expiry", started.elapsed());
+    assert_eq!(found["violatingObjects"][0]["name"], "churn", "{found:#}");
+    let status = eventually("the exception to be Expired", WAIT, || {
+        let s = sovex();
+        (s["phase"] == "Expired").then_some(s)
+    });
+    assert_eq!(status["uses"], 0, "{status:#}");
+    kubectl(&["delete", "deployment", "churn", "-n", "exc-analytics"]).success();
+    kubectl(&["delete", "sovex", "churn-scc", "-n", "exc-compliance"]).success();
+    kubectl(&["delete", "sovpol", "exc-pdp"]).success();
 }

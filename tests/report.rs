@@ -56,7 +56,9 @@ fn csv_has_a_header_and_one_quoted_row_per_placement() {
     let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next(),
-        Some("kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note")
+        Some(
+            "kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note,exception,basis,reference,expires"
+        )
     );
     let body: Vec<&str> = lines.collect();
     assert_eq!(body.len(), rows().len());

@@ -117,6 +117,7 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
         dry_run: request.dry_run.unwrap_or(false),
+        now: Some(std::time::SystemTime::now()),
         ..Context::of(Caller::Admission)
     };
     let outcome = {

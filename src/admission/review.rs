@@ -168,6 +168,7 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
         dry_run: answer.dry_run,
+        now: Some(std::time::SystemTime::now()),
         ..Context::of(Caller::Admission)
     };
     let policies = state.policies.load();
@@ -180,6 +181,13 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     }
     for v in &decision.violations {
         state.metrics.violation(&v.policy, &v.data_class, &kind);
+    }
+    for used in &decision.excepted {
+        let exception = format!("{}/{}", used.namespace, used.name);
+        if !answer.dry_run {
+            state.metrics.exception_use(&used.policy, &exception);
+        }
+        tracing::info!(uid = %answer.uid, exception = %exception, policy = %used.policy, data_class = %used.data_class, "{}", used.message);
     }
     for policy in &decision.exempted_by {
         state.metrics.exemption(policy);
@@ -303,6 +311,15 @@ fn respond(uid: &str, decision: &Decision) -> AdmissionResponse {
         Verdict::Exempt => {
             let mut response = allowed(uid);
             response.audit_annotations = HashMap::from([("exempted-by".to_string(), decision.exempted_by.join(","))]);
+            response
+        }
+        Verdict::Excepted => {
+            let mut response = allowed(uid);
+            let mut warnings: Vec<String> = decision.excepted.iter().map(|e| e.short.clone()).collect();
+            warnings.dedup();
+            response.warnings = Some(warnings);
+            let names: Vec<String> = decision.excepted.iter().map(|e| format!("{}/{}", e.namespace, e.name)).collect();
+            response.audit_annotations = HashMap::from([("excepted-by".to_string(), names.join(","))]);
             response
         }
         Verdict::Allow | Verdict::Pinned => allowed(uid),

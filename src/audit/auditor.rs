@@ -98,7 +98,7 @@ impl Auditor {
                     self.pending.extend(scope::touched(&touched, &self.subjects, &self.findings, set));
                 }
             }
-            Change::InventoryRelisted(_) => self.full = true,
+            Change::InventoryRelisted(_) | Change::Exceptions => self.full = true,
             Change::Policy { old, new } => {
                 let name = new.as_ref().or(old.as_ref()).and_then(|p| p.metadata.name.clone()).unwrap_or_default();
                 // The audit's own status writes come back as updates that change no rule.

@@ -68,6 +68,10 @@ struct Controller {
     reports_enabled: bool,
     /// More Events are due than one pass writes.
     backlog: bool,
+    /// The status last written on each exception (`namespace/name`).
+    exception_statuses: std::collections::HashMap<String, crate::policy::SovereigntyExceptionStatus>,
+    /// The objects (and exceptions) a SovereigntyExceptionUsed Event was written for.
+    exception_events: std::collections::HashSet<(super::subject::Key, String)>,
 }
 
 impl Controller {
@@ -80,6 +84,8 @@ impl Controller {
             writer,
             auditor: Auditor::new([]),
             backlog: false,
+            exception_statuses: Default::default(),
+            exception_events: Default::default(),
         }
     }
 
@@ -158,9 +164,56 @@ impl Controller {
                 }
             }
         }
+        self.exceptions(set, now).await;
         self.events().await;
         if self.reports_enabled {
             self.reports(set, now).await;
+        }
+    }
+
+    /// Each exception's status, when it changed, and a Normal Event on each object the
+    /// first time an exception lets it through.
+    async fn exceptions(&mut self, set: &PolicySet, now: Timestamp) {
+        use super::exception_status;
+        for exception in &set.exceptions {
+            let key = exception.key();
+            let previous = self.exception_statuses.get(&key);
+            let status = exception_status::desired(exception, &self.auditor.findings, now, previous);
+            if !exception_status::differs(previous, &status) || !self.leadership.is_leading() {
+                continue;
+            }
+            match self.writer.exception_status(&exception.namespace, &exception.name, &status).await {
+                Ok(()) => {
+                    self.exception_statuses.insert(key, status);
+                }
+                Err(e) => {
+                    self.state.metrics.error("audit_exception_status");
+                    tracing::warn!(exception = %key, error = %e, "cannot write the exception status");
+                }
+            }
+        }
+        let due: Vec<(super::subject::Key, String, String)> = self
+            .auditor
+            .findings
+            .iter()
+            .flat_map(|(k, f)| f.exceptions.iter().map(move |(e, note)| (k.clone(), e.clone(), note.clone())))
+            .filter(|(k, e, _)| !self.exception_events.contains(&(k.clone(), e.clone())))
+            .take(EVENTS_PER_PASS)
+            .collect();
+        for (key, exception, note) in due {
+            let Some(subject) = self.auditor.subjects.get(&key) else { continue };
+            if !self.leadership.is_leading() {
+                return;
+            }
+            match self.writer.exception_used(subject, &note).await {
+                Ok(()) => {
+                    self.exception_events.insert((key, exception));
+                }
+                Err(e) => {
+                    self.state.metrics.error("audit_event");
+                    tracing::warn!(object = %key, error = %e, "cannot write an exception Event");
+                }
+            }
         }
     }
 

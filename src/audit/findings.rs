@@ -21,6 +21,9 @@ pub struct Finding {
     /// The policies that define its classes.
     pub policies: BTreeSet<String>,
     pub violations: Vec<Violation>,
+    /// The SovereigntyExceptions (`namespace/name`) it is let through under, each with the
+    /// sentence that says so.
+    pub exceptions: Vec<(String, String)>,
 }
 
 impl Finding {
@@ -67,6 +70,7 @@ impl Findings {
             let new = subjects.get(key).and_then(|s| {
                 let ctx = Context {
                     namespace: (!key.namespace.is_empty()).then_some(key.namespace.as_str()),
+                    now: Some(std::time::SystemTime::now()),
                     ..Context::of(Caller::Audit)
                 };
                 let decision = evaluate(&s.object, &ctx, inventory, policies);
@@ -79,7 +83,14 @@ impl Findings {
                     .classes
                     .iter()
                     .filter_map(|c| policies.classes.get(c).map(|rule| policies.policy(rule).name.clone()));
+                let mut exceptions: Vec<(String, String)> = decision
+                    .excepted
+                    .iter()
+                    .map(|e| (format!("{}/{}", e.namespace, e.name), e.message.clone()))
+                    .collect();
+                exceptions.dedup_by(|a, b| a.0 == b.0);
                 Some(Finding {
+                    exceptions,
                     verdict: decision.verdict,
                     policies: policies_of.chain(violations.iter().map(|v| v.policy.clone())).collect(),
                     classes: decision.classes,

@@ -6,6 +6,7 @@
 
 mod auditor;
 pub mod controller;
+pub mod exception_status;
 pub mod findings;
 pub mod lease;
 pub mod reports;
@@ -62,6 +63,9 @@ pub enum Change {
     },
     /// Every policy, after a (re)list.
     PoliciesRelisted(Vec<SovereigntyPolicy>),
+    /// The SovereigntyExceptions changed, or one expired this instant: what they cover may
+    /// have another verdict now.
+    Exceptions,
 }
 
 /// Hands changes to the audit; cheap to clone into every watcher.

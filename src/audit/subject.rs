@@ -146,7 +146,12 @@ impl Subject {
             // A snapshot is re-judged when its source claim changes; what else a copy reads
             // (classes, locations, backups) is kept whole, and a change to it re-judges all.
             Object::Copy(DataCopy::Snapshot(snapshot)) => claims.extend(snapshot.source_claim.clone()),
-            Object::Binding(_) | Object::Policy { .. } | Object::Store(_) | Object::Other { .. } | Object::Copy(_) => {}
+            Object::Binding(_)
+            | Object::Policy { .. }
+            | Object::Exception { .. }
+            | Object::Store(_)
+            | Object::Other { .. }
+            | Object::Copy(_) => {}
         }
         Ok(Subject {
             key,

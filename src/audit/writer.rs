@@ -13,10 +13,12 @@ use kube::discovery::ApiResource;
 use super::findings::Finding;
 use super::reports::{self, Format, Report};
 use super::subject::Subject;
-use crate::policy::{SovereigntyPolicy, SovereigntyPolicyStatus};
+use crate::policy::{SovereigntyException, SovereigntyExceptionStatus, SovereigntyPolicy, SovereigntyPolicyStatus};
 
 /// The Event reason on violating objects.
 pub const REASON: &str = "SovereigntyViolation";
+/// The Normal Event reason on objects let through by a SovereigntyException.
+pub const EXCEPTION_USED: &str = "SovereigntyExceptionUsed";
 /// Field manager and reporting controller.
 pub const MANAGER: &str = "sovereign-audit";
 const NOTE_LIMIT: usize = 1000;
@@ -41,6 +43,52 @@ impl Writer {
         let api: Api<SovereigntyPolicy> = Api::all(self.client.clone());
         let patch = super::status::patch(status);
         api.patch_status(policy, &PatchParams::apply(MANAGER), &Patch::Merge(&patch)).await.map(|_| ())
+    }
+
+    pub async fn exception_status(
+        &self,
+        namespace: &str,
+        name: &str,
+        status: &SovereigntyExceptionStatus,
+    ) -> kube::Result<()> {
+        let api: Api<SovereigntyException> = Api::namespaced(self.client.clone(), namespace);
+        let patch = super::exception_status::patch(status);
+        api.patch_status(name, &PatchParams::apply(MANAGER), &Patch::Merge(&patch)).await.map(|_| ())
+    }
+
+    /// A Normal Event on an object let through by an exception (once per object and exception).
+    pub async fn exception_used(&self, subject: &Subject, note: &str) -> kube::Result<()> {
+        let key = &subject.key;
+        let namespace =
+            if key.namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { key.namespace.as_str() };
+        let now = Timestamp::now();
+        let event = Event {
+            metadata: ObjectMeta {
+                name: Some(format!("{}.{:x}", key.name, now.as_nanosecond())),
+                namespace: Some(namespace.to_string()),
+                ..Default::default()
+            },
+            event_time: Some(MicroTime(now)),
+            type_: Some("Normal".into()),
+            reason: Some(EXCEPTION_USED.into()),
+            action: Some("Audit".into()),
+            note: Some(note.chars().take(NOTE_LIMIT).collect()),
+            reporting_controller: Some(format!("sovereignty.io/{MANAGER}")),
+            reporting_instance: Some(self.identity.clone()),
+            regarding: Some(ObjectReference {
+                api_version: Some(subject.api_version.clone()),
+                kind: Some(key.kind.clone()),
+                name: Some(key.name.clone()),
+                namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),
+                uid: (!subject.uid.is_empty()).then(|| subject.uid.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Api::<Event>::namespaced(self.client.clone(), namespace)
+            .create(&PostParams::default(), &event)
+            .await
+            .map(|_| ())
     }
 
     /// A Warning Event on the object naming every violation (the first in full).

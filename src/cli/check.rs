@@ -1,10 +1,13 @@
 //! `sovereign check`: the evaluation core over files, for CI pipelines.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::evaluate::{Caller, Context, Decision, Location, Object, Pinned, Verdict, Violation, evaluate};
+use crate::evaluate::{
+    Caller, Context, Decision, ExceptionUse, Location, Object, Pinned, Verdict, Violation, evaluate,
+};
 use crate::files::{self, FileError};
 use crate::manifest::{self, Origin};
 use crate::policy::PolicySet;
@@ -34,6 +37,9 @@ pub struct Outcome {
     /// What pinning (SPEC §15) adds to it, as the mutating webhook would.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pinned: Vec<Pinned>,
+    /// The SovereigntyExceptions it is allowed under (verdict `excepted`, SPEC §14).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionUse>,
     #[serde(skip)]
     pub origin: Origin,
     #[serde(skip)]
@@ -61,7 +67,17 @@ pub fn run_check(
     manifests: &[PathBuf],
     inventory: &[PathBuf],
 ) -> Result<CheckReport, CheckError> {
-    Ok(evaluate_files(policies, manifests, inventory, false)?.0)
+    run_check_at(policies, manifests, inventory, SystemTime::now())
+}
+
+/// `check` as at a given time (`--now`): which SovereigntyExceptions are in force.
+pub fn run_check_at(
+    policies: &[PathBuf],
+    manifests: &[PathBuf],
+    inventory: &[PathBuf],
+    now: SystemTime,
+) -> Result<CheckReport, CheckError> {
+    Ok(evaluate_files(policies, manifests, inventory, false, now)?.0)
 }
 
 /// Evaluates every judged object in the manifests; with `locate`, each outcome also says
@@ -71,13 +87,14 @@ pub(crate) fn evaluate_files(
     manifests: &[PathBuf],
     inventory: &[PathBuf],
     locate: bool,
+    now: SystemTime,
 ) -> Result<(CheckReport, PolicySet), CheckError> {
     let set = compile_policies(policies)?;
     let mut inv = files::read_inventory(inventory)?;
     let docs = manifest::load(manifests)?;
     files::add_to_inventory(&mut inv, &docs)?;
 
-    let ctx = Context::of(if locate { Caller::Report } else { Caller::Check });
+    let ctx = Context { now: Some(now), ..Context::of(if locate { Caller::Report } else { Caller::Check }) };
     let mut outcomes = Vec::new();
     let mut not_judged = Vec::new();
     for doc in docs {
@@ -100,10 +117,13 @@ pub(crate) fn evaluate_files(
     Ok((CheckReport { outcomes, not_judged }, set))
 }
 
-/// Compiles the policies; in CI an invalid policy is an input error, not something to skip.
+/// Compiles the policies, and the SovereigntyExceptions beside them; in CI an invalid
+/// policy is an input error, not something to skip. An exception that breaks a limit is
+/// kept: it applies to nothing, and the violations it would have covered say why.
 pub(crate) fn compile_policies(paths: &[PathBuf]) -> Result<PolicySet, CheckError> {
     let read = files::read_policies(paths)?;
-    let set = PolicySet::compile(&read.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+    let exceptions: Vec<_> = files::read_exceptions(paths)?.into_iter().map(|(e, _)| e).collect();
+    let set = PolicySet::compile(&read.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>()).with_exceptions(&exceptions);
     if let Some(rejected) = set.rejected.first() {
         let origin = read
             .iter()
@@ -139,6 +159,7 @@ pub(crate) fn outcome(object: &Object, decision: Decision, origin: Origin) -> Ou
         verdict: decision.verdict,
         violations: decision.violations,
         pinned: Vec::new(),
+        exceptions: decision.excepted,
         origin,
         classes: decision.classes,
         locations: decision.locations,

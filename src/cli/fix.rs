@@ -33,7 +33,7 @@ pub(crate) fn remediate(
     inventory: &Inventory,
     policies: &PolicySet,
 ) -> (Decision, Vec<Pinned>) {
-    if matches!(decision.verdict, Verdict::Allow | Verdict::Exempt) {
+    if matches!(decision.verdict, Verdict::Allow | Verdict::Exempt | Verdict::Excepted) {
         return (decision, Vec::new());
     }
     let PinOutcome::Pinned(pinning) = pin(value, object, ctx, inventory, policies) else {

@@ -11,7 +11,7 @@ use crate::evaluate::{Caller, Context, evaluate};
 use crate::inventory::Inventory;
 use crate::kinds::{self, Kind};
 use crate::manifest::Origin;
-use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::policy::{PolicySet, SovereigntyException, SovereigntyPolicy};
 use crate::server::discovery::{served, to_value};
 
 /// Why the cluster could not be read.
@@ -27,9 +27,12 @@ pub enum LiveError {
     },
 }
 
-/// Evaluates every audited object in the cluster, with `locate`. Policies come from
-/// `policies` when given, else from the cluster.
-pub async fn evaluate_cluster(policies: Option<PolicySet>) -> Result<(CheckReport, PolicySet), LiveError> {
+/// Evaluates every audited object in the cluster, with `locate`, as at `now`. Policies
+/// (and their exceptions) come from `policies` when given, else from the cluster.
+pub async fn evaluate_cluster(
+    policies: Option<PolicySet>,
+    now: std::time::SystemTime,
+) -> Result<(CheckReport, PolicySet), LiveError> {
     let client = Client::try_default().await.map_err(|e| LiveError::NoCluster(e.to_string()))?;
     let set = match policies {
         Some(set) => set,
@@ -39,7 +42,15 @@ pub async fn evaluate_cluster(policies: Option<PolicySet>) -> Result<(CheckRepor
                 .list(&ListParams::default())
                 .await
                 .map_err(|source| LiveError::List { what: SovereigntyPolicy::plural(&()).to_string(), source })?;
-            PolicySet::compile(&listed.items)
+            // A cluster without the exception CRD has no exceptions.
+            let exceptions = match Api::<SovereigntyException>::all(client.clone()).list(&ListParams::default()).await {
+                Ok(listed) => listed.items,
+                Err(e) => {
+                    tracing::info!(error = %e, "no SovereigntyExceptions listed");
+                    Vec::new()
+                }
+            };
+            PolicySet::compile(&listed.items).with_exceptions(&exceptions)
         }
     };
 
@@ -52,7 +63,7 @@ pub async fn evaluate_cluster(policies: Option<PolicySet>) -> Result<(CheckRepor
         }
     }
 
-    let ctx = Context::of(Caller::Report);
+    let ctx = Context { now: Some(now), ..Context::of(Caller::Report) };
     let mut outcomes = Vec::new();
     for known in kinds::with(|roles| roles.audited) {
         let kind = known.kind;

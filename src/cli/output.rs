@@ -12,7 +12,7 @@ pub fn json(report: &CheckReport) -> String {
 pub fn text(report: &CheckReport, colour: bool) -> String {
     let paint = |code: &str, s: &str| if colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
     let mut out = String::new();
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; 7];
     for o in &report.outcomes {
         counts[o.verdict as usize] += 1;
         let (label, code) = match o.verdict {
@@ -20,6 +20,7 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
             Verdict::Warn => ("WARN  ", "1;33"),
             Verdict::Audit => ("AUDIT ", "1;36"),
             Verdict::Exempt => ("EXEMPT", "1;35"),
+            Verdict::Excepted => ("EXCEPT", "1;35"),
             Verdict::Allow => ("ALLOW ", "1;32"),
             Verdict::Pinned => ("PINNED", "1;34"),
         };
@@ -37,12 +38,17 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
             )
             .unwrap();
         }
+        for e in &o.exceptions {
+            writeln!(out, "       - {}", e.message).unwrap();
+        }
         for v in &o.violations {
             writeln!(out, "       - {}", v.message).unwrap();
         }
     }
-    let [allow, pinned, exempt, audit, warn, deny] = counts;
+    let [allow, pinned, exempt, excepted, audit, warn, deny] = counts;
     let pinned = if pinned > 0 { format!("{pinned} pinned, ") } else { String::new() };
+    let exempt =
+        if excepted > 0 { format!("{exempt} exempt, {excepted} excepted") } else { format!("{exempt} exempt") };
     writeln!(
         out,
         "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt} exempt, {pinned}{allow} allowed",

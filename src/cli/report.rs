@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use serde::Serialize;
 
@@ -33,6 +34,16 @@ pub struct Row {
     /// The object's verdict as a whole (the same as `check` gives it).
     pub verdict: Verdict,
     pub note: String,
+    /// The SovereigntyException (`namespace/name`) that permits this place, when only one does.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub exception: String,
+    /// Its legal basis type, reference and expiry.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub basis: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reference: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub expires: String,
 }
 
 /// Why `report` could not run; the CLI exits 2.
@@ -52,16 +63,26 @@ pub enum ReportError {
 /// cluster of the current kubeconfig context when no `-f` is given (with the cluster's
 /// policies, or those of `-p`).
 pub fn run_report(policies: &[PathBuf], manifests: &[PathBuf], inventory: &[PathBuf]) -> Result<Vec<Row>, ReportError> {
+    run_report_at(policies, manifests, inventory, SystemTime::now())
+}
+
+/// `report` as at a given time (`--now`): which SovereigntyExceptions are in force.
+pub fn run_report_at(
+    policies: &[PathBuf],
+    manifests: &[PathBuf],
+    inventory: &[PathBuf],
+    now: SystemTime,
+) -> Result<Vec<Row>, ReportError> {
     if !manifests.is_empty() {
         if policies.is_empty() {
             return Err(ReportError::PoliciesNeeded);
         }
-        let (report, set) = evaluate_files(policies, manifests, inventory, true)?;
+        let (report, set) = evaluate_files(policies, manifests, inventory, true, now)?;
         return Ok(rows(report, &set));
     }
     let given = if policies.is_empty() { None } else { Some(compile_policies(policies)?) };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ReportError::Runtime)?;
-    let (report, set) = runtime.block_on(evaluate_cluster(given))?;
+    let (report, set) = runtime.block_on(evaluate_cluster(given, now))?;
     Ok(rows(report, &set))
 }
 
@@ -83,6 +104,19 @@ fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
                 permitted,
                 verdict: outcome.verdict,
                 note: location.note().unwrap_or_default(),
+                exception: String::new(),
+                basis: String::new(),
+                reference: String::new(),
+                expires: String::new(),
+            };
+            let excepted = |mut row: Row| {
+                if let Some(e) = location.exceptions.iter().find(|e| e.regions.contains(&row.region)) {
+                    row.exception = format!("{}/{}", e.namespace, e.name);
+                    row.basis = e.legal_basis.kind.as_str().to_string();
+                    row.reference = e.legal_basis.reference.clone();
+                    row.expires = e.expires.clone();
+                }
+                row
             };
             match &location.confinement {
                 Confinement::Within(regions) => {
@@ -92,7 +126,7 @@ fn rows(report: CheckReport, set: &PolicySet) -> Vec<Row> {
                         if let Some(c) = store_provider(&location.holder).and_then(|p| p.country_of(region)) {
                             country = c.to_string();
                         }
-                        rows.push(row(region.clone(), country, jurisdiction, location.permits(region)));
+                        rows.push(excepted(row(region.clone(), country, jurisdiction, location.permits(region))));
                     }
                 }
                 Confinement::Anywhere(_) => rows.push(row("any".into(), "-".into(), "-".into(), location.permitted)),
@@ -153,9 +187,19 @@ fn place(region: &str, policy: Option<&CompiledPolicy>, set: &PolicySet) -> (Str
 }
 
 pub fn text(rows: &[Row]) -> String {
-    let headers =
-        ["OBJECT", "DATA CLASS", "POLICY", "HOLDER", "REGION", "COUNTRY", "JURISDICTION", "PERMITTED", "VERDICT"];
-    let cells: Vec<[String; 9]> = rows
+    let headers = [
+        "OBJECT",
+        "DATA CLASS",
+        "POLICY",
+        "HOLDER",
+        "REGION",
+        "COUNTRY",
+        "JURISDICTION",
+        "PERMITTED",
+        "VERDICT",
+        "EXCEPTION",
+    ];
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             let object = if r.namespace.is_empty() {
@@ -173,6 +217,11 @@ pub fn text(rows: &[Row]) -> String {
                 r.jurisdiction.clone(),
                 if r.permitted { "yes".into() } else { "NO".into() },
                 r.verdict.as_str().to_uppercase(),
+                if r.exception.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ({} {}, expires {})", r.exception, r.basis, r.reference, r.expires)
+                },
             ]
         })
         .collect();
@@ -202,10 +251,10 @@ pub fn csv(rows: &[Row]) -> String {
         if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
     }
     let mut out = String::from(
-        "kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note\r\n",
+        "kind,namespace,name,data_class,policy,holder,region,country,jurisdiction,permitted,verdict,note,exception,basis,reference,expires\r\n",
     );
     for r in rows {
-        let values: [&str; 12] = [
+        let values: [&str; 16] = [
             &r.kind,
             &r.namespace,
             &r.name,
@@ -218,6 +267,10 @@ pub fn csv(rows: &[Row]) -> String {
             if r.permitted { "yes" } else { "no" },
             r.verdict.as_str(),
             &r.note,
+            &r.exception,
+            &r.basis,
+            &r.reference,
+            &r.expires,
         ];
         let line: Vec<String> = values.iter().map(|v| field(v)).collect();
         out.push_str(&line.join(","));

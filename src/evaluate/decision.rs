@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::policy::Enforcement;
+use crate::policy::{Enforcement, LegalBasis};
 
 /// The outcome for one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -16,6 +16,8 @@ pub enum Verdict {
     /// mutating webhook would do.
     Pinned,
     Exempt,
+    /// Allowed only thanks to a SovereigntyException (SPEC §14).
+    Excepted,
     Audit,
     Warn,
     Deny,
@@ -27,6 +29,7 @@ impl Verdict {
             Verdict::Allow => "allow",
             Verdict::Pinned => "pinned",
             Verdict::Exempt => "exempt",
+            Verdict::Excepted => "excepted",
             Verdict::Audit => "audit",
             Verdict::Warn => "warn",
             Verdict::Deny => "deny",
@@ -66,6 +69,31 @@ pub struct Decision {
     pub exempted_by: Vec<String>,
     /// Where each data class could end up, when the caller asks for it ([`Caller::Report`]).
     pub locations: Vec<Location>,
+    /// The exceptions without which a data class of the object would be in violation.
+    pub excepted: Vec<ExceptionUse>,
+}
+
+/// A SovereigntyException letting one data class of an object reside where its policy
+/// alone would not: the record an auditor follows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionUse {
+    /// The exception's namespace and name.
+    pub namespace: String,
+    pub name: String,
+    pub policy: String,
+    pub data_class: String,
+    pub legal_basis: LegalBasis,
+    /// When it expires (RFC 3339).
+    pub expires: String,
+    /// The regions the object may reside in only thanks to it.
+    pub regions: Vec<String>,
+    /// The full account, for logs and Events.
+    #[serde(skip)]
+    pub message: String,
+    /// At most [`super::SHORT_LIMIT`] characters, for admission warnings.
+    #[serde(skip)]
+    pub short: String,
 }
 
 /// What holds an object's data: the object itself, or one of its parts.
@@ -161,6 +189,8 @@ pub struct Location {
     pub outside: Vec<String>,
     /// Whether this holder's confinement is permitted as a whole.
     pub permitted: bool,
+    /// The exceptions that permit regions of it the policy alone does not.
+    pub exceptions: Vec<ExceptionUse>,
 }
 
 impl Location {

@@ -5,13 +5,16 @@ use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 use super::classify::Classification;
-use super::decision::{Confinement, Context, Decision, Location, Verdict, Violation};
+use super::decision::{Confinement, Context, Decision, ExceptionUse, Location, Verdict, Violation};
+use super::exception::{self, Facts};
 use super::exposure::{Category, Exposure};
 use super::message::{self, shorten};
 use super::topology::{Reach, RegionLabels};
 use crate::inventory::Inventory;
 use crate::object::Object;
-use crate::policy::{ClassRule, CompiledPolicy, Enforcement, PolicySet, SovereigntyPolicy, VolumeAction};
+use crate::policy::{
+    ClassRule, CompiledPolicy, Enforcement, PolicySet, SovereigntyException, SovereigntyPolicy, VolumeAction,
+};
 
 pub(super) struct Judge<'a> {
     object: &'a Object,
@@ -22,6 +25,7 @@ pub(super) struct Judge<'a> {
     violations: Vec<Violation>,
     exempted_by: Vec<String>,
     locations: Vec<Location>,
+    excepted: Vec<ExceptionUse>,
     /// The namespace exemptions apply to, for cluster-scoped objects that belong to one.
     pub exemption_namespace: Option<&'a str>,
 }
@@ -37,6 +41,7 @@ impl<'a> Judge<'a> {
             violations: Vec::new(),
             exempted_by: Vec::new(),
             locations: Vec::new(),
+            excepted: Vec::new(),
             exemption_namespace: None,
         }
     }
@@ -74,6 +79,28 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// A SovereigntyException being created or updated: refused when it breaks a limit of
+    /// its policy, has expired, or is approved by the user who applies it (SPEC §14).
+    pub fn exception(&mut self, exception: &SovereigntyException) {
+        let mut exception = exception.clone();
+        if exception.metadata.namespace.as_deref().is_none_or(str::is_empty) {
+            exception.metadata.namespace = self.object.namespace_in(self.ctx.namespace).map(str::to_string);
+        }
+        if let Err(reasons) = self.policies.admit_exception(&exception, self.ctx.user, self.ctx.now) {
+            let who = self.who();
+            for reason in reasons {
+                let (short, message) = message::refused_exception(&who, &reason);
+                self.violations.push(Violation {
+                    policy: exception.spec.policy.clone(),
+                    data_class: String::new(),
+                    short,
+                    message,
+                    enforcement: Enforcement::Deny,
+                });
+            }
+        }
+    }
+
     /// A fact sovereign needed and does not have: fail closed.
     pub fn unknowable(&mut self, what: String, fix: &str) {
         let who = self.who();
@@ -103,7 +130,12 @@ impl<'a> Judge<'a> {
             });
         }
         let mut computed: Vec<(usize, Vec<Exposure>)> = Vec::new();
-        let mut common: Option<BTreeSet<&str>> = None;
+        let mut common: Option<BTreeSet<String>> = None;
+        // What exceptions match the object by, only worked out when there are exceptions.
+        let facts = (!self.policies.exceptions.is_empty()).then(|| {
+            let namespace = self.object.namespace_in(self.ctx.namespace).or(self.exemption_namespace);
+            Facts::of(self.object, namespace, self.inventory)
+        });
         for class in &found.classes {
             self.classes.push(class.name.clone());
             let policy = self.policies.policy(class);
@@ -113,9 +145,15 @@ impl<'a> Judge<'a> {
                 }
                 continue;
             }
-            let narrowed: BTreeSet<&str> = match &common {
-                None => class.allowed.iter().map(String::as_str).collect(),
-                Some(c) => c.iter().copied().filter(|r| class.allowed.contains(*r)).collect(),
+            let applying = match &facts {
+                Some(facts) => exception::applying(self.policies, class, facts, self.ctx.now),
+                None => Vec::new(),
+            };
+            let widened = (!applying.is_empty()).then(|| exception::widen(class, &applying));
+            let rule: &ClassRule = widened.as_ref().unwrap_or(class);
+            let narrowed: BTreeSet<String> = match &common {
+                None => rule.allowed.iter().cloned().collect(),
+                Some(c) => c.iter().filter(|r| rule.allowed.contains(*r)).cloned().collect(),
             };
             if narrowed.is_empty() && common.is_some() {
                 let who = who_cell.get_or_init(|| self.who());
@@ -127,10 +165,27 @@ impl<'a> Judge<'a> {
             }
             let exposures = &computed.iter().find(|(p, _)| *p == class.policy).expect("just computed").1;
             for exposure in exposures {
-                let violation = self.judge_exposure(&who_cell, class, policy, exposure);
-                if self.ctx.locate() {
-                    self.locations.push(locate(class, policy, exposure, violation.is_none()));
+                let mut violation = self.judge_exposure(&who_cell, rule, policy, exposure);
+                let mut uses = Vec::new();
+                if violation.is_none()
+                    && widened.is_some()
+                    && self.judge_exposure(&who_cell, class, policy, exposure).is_some()
+                {
+                    let outside = exposure.reach.outside(&class.allowed).unwrap_or_default();
+                    uses = exception::uses(class, &applying, &outside);
                 }
+                if let (Some(v), Some(facts)) = (violation.as_mut(), &facts) {
+                    let lapsed = exception::lapsed(self.policies, class, facts, self.ctx.now);
+                    if !lapsed.is_empty() {
+                        v.message.push_str(&message::lapsed_exceptions(&lapsed));
+                    }
+                }
+                if self.ctx.locate() {
+                    let mut location = locate(rule, policy, exposure, violation.is_none());
+                    location.exceptions = uses.clone();
+                    self.locations.push(location);
+                }
+                exception::merge(&mut self.excepted, uses);
                 self.violations.extend(violation);
             }
         }
@@ -178,7 +233,13 @@ impl<'a> Judge<'a> {
         })
     }
 
-    pub fn finish(self) -> Decision {
+    pub fn finish(mut self) -> Decision {
+        if !self.excepted.is_empty() {
+            let who = self.who();
+            for use_ in &mut self.excepted {
+                (use_.short, use_.message) = message::excepted(&who, use_);
+            }
+        }
         let verdict = self
             .violations
             .iter()
@@ -188,13 +249,20 @@ impl<'a> Judge<'a> {
                 Enforcement::Audit => Verdict::Audit,
             })
             .max()
-            .unwrap_or(if self.exempted_by.is_empty() { Verdict::Allow } else { Verdict::Exempt });
+            .unwrap_or(if !self.excepted.is_empty() {
+                Verdict::Excepted
+            } else if self.exempted_by.is_empty() {
+                Verdict::Allow
+            } else {
+                Verdict::Exempt
+            });
         Decision {
             verdict,
             classes: self.classes,
             violations: self.violations,
             exempted_by: self.exempted_by,
             locations: self.locations,
+            excepted: self.excepted,
         }
     }
 }
@@ -228,5 +296,6 @@ fn locate(class: &ClassRule, policy: &CompiledPolicy, exposure: &Exposure, permi
         confinement,
         outside,
         permitted,
+        exceptions: Vec::new(),
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::classify::DATA_CLASS_LABEL;
 use super::copies::REGION_LABEL as COPIES_REGION_LABEL;
-use super::decision::{Confinement, Holder, Location, Replica, SnapshotStore};
+use super::decision::{Confinement, ExceptionUse, Holder, Location, Replica, SnapshotStore};
 use super::evidence::COPIED_REGION_LABEL;
 use super::exposure::{Category, Exposure};
 use super::snapshot::GCE_LOCATIONS;
@@ -13,7 +13,7 @@ use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels, ZONE_LABEL};
 use crate::catalog::{self, Resolution};
 use crate::inventory::Inventory;
 use crate::object::Object;
-use crate::policy::{ClassRule, CompiledPolicy, DEFAULT_REGION_LABEL};
+use crate::policy::{ClassRule, CompiledException, CompiledPolicy, DEFAULT_REGION_LABEL, Standing};
 
 /// Longest admission warning kubectl should print.
 pub const SHORT_LIMIT: usize = 120;
@@ -514,4 +514,57 @@ pub(crate) fn shorten(mut text: String) -> String {
         text = cut + "…";
     }
     text
+}
+
+/// Why the exceptions recorded for an object did not help, appended to its violation.
+pub(super) fn lapsed_exceptions(lapsed: &[(&CompiledException, Standing)]) -> String {
+    let mut out = String::new();
+    for (e, standing) in lapsed {
+        match standing {
+            Standing::Expired => {
+                let _ = write!(
+                    out,
+                    " Exception {} ({} {}) no longer applies: it expired at {}; renew it with a new approval, or move the data back.",
+                    e.key(),
+                    e.legal_basis.kind.as_str(),
+                    e.legal_basis.reference,
+                    e.expires_text
+                );
+            }
+            Standing::Rejected(reasons) => {
+                let _ = write!(out, " Exception {} does not apply: {}.", e.key(), reasons.join("; "));
+            }
+            Standing::Active => {}
+        }
+    }
+    out
+}
+
+/// The admission warning and log line for an object let through by an exception.
+pub fn excepted(who: &str, use_: &ExceptionUse) -> (String, String) {
+    let full = format!(
+        "{who}: data class {:?} (policy {}) may reside in {} only under exception {}/{} ({} {}), which expires at {}",
+        use_.data_class,
+        use_.policy,
+        use_.regions.join(", "),
+        use_.namespace,
+        use_.name,
+        use_.legal_basis.kind.as_str(),
+        use_.legal_basis.reference,
+        use_.expires
+    );
+    let short = shorten(format!(
+        "excepted by {}/{} ({} {}) until {}",
+        use_.namespace,
+        use_.name,
+        use_.legal_basis.kind.as_str(),
+        use_.legal_basis.reference,
+        use_.expires
+    ));
+    (short, full)
+}
+
+/// A SovereigntyException refused at admission: what is wrong and how to proceed.
+pub(super) fn refused_exception(who: &str, reason: &str) -> (String, String) {
+    (shorten(format!("{who}: {reason}")), format!("{who} is refused: {reason}"))
 }

@@ -13,6 +13,7 @@ mod classify;
 mod copies;
 mod decision;
 mod evidence;
+mod exception;
 mod exposure;
 mod judge;
 mod message;
@@ -32,7 +33,7 @@ use crate::policy::{CompiledPolicy, PolicySet};
 
 pub use self::classify::DATA_CLASS_LABEL;
 pub use self::decision::{
-    Caller, Confinement, Context, Decision, Holder, Location, Replica, SnapshotStore, Verdict, Violation,
+    Caller, Confinement, Context, Decision, ExceptionUse, Holder, Location, Replica, SnapshotStore, Verdict, Violation,
 };
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
@@ -67,6 +68,7 @@ pub fn evaluate<'a>(
                     .classes(found, |p| store::store_exposures(&declared(p).unwrap_or(first), value, ns, p, inventory));
             }
         }
+        Object::Exception { exception, .. } => judge.exception(exception),
         Object::Other { .. } => {}
         Object::Copy(DataCopy::Snapshot(snapshot)) => {
             snapshot::judge_snapshot(&mut judge, snapshot, inventory, policies)

@@ -33,10 +33,12 @@ pub struct CompiledPolicy {
     pub jurisdiction_locations: Vec<(String, BTreeSet<String>)>,
     /// `spec.stores`: store kinds of its own, and ACK's default region.
     pub stores: CompiledStores,
+    /// `spec.exceptions`: whether and how SovereigntyExceptions may relax it.
+    pub exceptions: ExceptionRules,
 }
 
 /// One data class, with the regions it may reside in.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ClassRule {
     pub name: String,
     /// Index of the defining policy in [`PolicySet::policies`].
@@ -151,6 +153,8 @@ pub struct PolicySet {
     /// [`PolicySet::classify`] indexed by required labels.
     pub classify_lookup: ClassifyLookup,
     pub rejected: Vec<RejectedPolicy>,
+    /// SovereigntyExceptions compiled against these policies ([`PolicySet::with_exceptions`]).
+    pub exceptions: Vec<super::exception_index::CompiledException>,
 }
 
 struct Compiled {
@@ -380,6 +384,19 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         });
     }
 
+    let rules = &spec.exceptions;
+    if let Some(max) = &rules.max_duration
+        && let Err(e) = super::exception_index::parse_max_duration(max)
+    {
+        errors.push(format!("spec.exceptions: {e}"));
+    }
+    if rules.allowed && rules.namespaces.is_empty() {
+        errors.push(
+            "spec.exceptions.allowed needs spec.exceptions.namespaces: the namespaces exceptions may live in"
+                .to_string(),
+        );
+    }
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -398,6 +415,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             jurisdictions,
             jurisdiction_locations,
             stores,
+            exceptions: spec.exceptions.clone(),
         },
         classes,
         classify,

@@ -90,6 +90,38 @@ pub struct SovereigntyPolicySpec {
     /// region of ACK stores that name none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stores: Option<super::Stores>,
+    /// Whether and how SovereigntyExceptions may relax this policy (SPEC §14).
+    #[serde(default, skip_serializing_if = "ExceptionRules::is_default")]
+    pub exceptions: ExceptionRules,
+}
+
+/// The limits every SovereigntyException of a policy must keep.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.allowed || (has(self.namespaces) && size(self.namespaces) > 0)")
+    .message("exceptions.allowed needs exceptions.namespaces: the namespaces exceptions may live in"))]
+pub struct ExceptionRules {
+    /// Whether the policy accepts exceptions at all (default false).
+    #[serde(default)]
+    pub allowed: bool,
+    /// Exceptions count only when they live in one of these namespaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(min = 1, max = 63)))]
+    pub namespaces: Vec<String>,
+    /// The longest an exception may run, from its creation to its `expires`: a number and a
+    /// unit, `d`, `h`, `m` or `s` (e.g. 90d).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[0-9]{1,6}(d|h|m|s)$"))]
+    pub max_duration: Option<String>,
+    /// The only legal basis types accepted; absent means any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legal_bases: Vec<super::exception::LegalBasisType>,
+}
+
+impl ExceptionRules {
+    pub fn is_default(&self) -> bool {
+        *self == ExceptionRules::default()
+    }
 }
 
 /// Whether sovereign repairs what it would otherwise reject.

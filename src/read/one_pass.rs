@@ -16,7 +16,6 @@ use super::text::Key;
 use crate::inventory::Meta;
 use crate::kinds::Reading;
 use crate::object::{Object, ObjectError};
-use crate::policy::SovereigntyPolicy;
 
 /// Metadata as the one-pass reading keeps it: what evaluation reads and whether the object
 /// is being deleted.
@@ -140,7 +139,7 @@ impl OnePass {
             kind: p.kind.as_deref().unwrap_or(default.kind),
         };
         let reading = of.known().map(|k| k.reading);
-        let whole = matches!(reading, None | Some(Reading::Policy | Reading::Store(_)));
+        let whole = matches!(reading, None | Some(Reading::Policy | Reading::Store(_) | Reading::Exception));
         p.out_of_order || whole || p.spec_reading.is_some_and(|read_as| read_as != reading)
     }
 
@@ -175,8 +174,9 @@ impl OnePassObject {
         let p = self.parts;
         let of = TypeOf { api_version: self.api_version.as_deref(), kind: &self.kind };
         let target = if of.known().map(|k| k.reading) == Some(Reading::Binding) { p.target } else { None };
-        // Policies take the second pass (`needs_second_pass`), so this is never called.
-        let no_policy = || SovereigntyPolicy::deserialize(Value::Null);
+        // Policies and exceptions take the second pass (`needs_second_pass`), so this is
+        // never called.
+        let no_policy = || Ok(Value::Null);
         assemble(of, Ok(p.meta), p.spec, target, None, no_policy)
     }
 }

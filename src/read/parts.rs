@@ -12,7 +12,7 @@ use crate::inventory::wire::{ClaimSpecWire, ClaimWire, PodSpecWire, VolumeSpecWi
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind, Reading, TemplateAt};
 use crate::object::{Binding, Object, ObjectError, Store, Template};
-use crate::policy::SovereigntyPolicy;
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -187,11 +187,12 @@ pub(super) struct Parts<P> {
     pub target: P,
 }
 
-/// Builds the object of a kind from its parts (a policy is read whole, by `policy`).
+/// Builds the object of a kind from its parts (a policy or an exception is read whole, by
+/// `policy`).
 pub(super) fn build<P: Part>(
     of: TypeOf,
     parts: Parts<P>,
-    policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
+    policy: impl FnOnce() -> Result<Value, serde_json::Error>,
 ) -> Result<Object, ObjectError> {
     let reading = of.known().map(|k| k.reading);
     let spec = if !reads_spec(reading) {
@@ -234,7 +235,7 @@ pub(super) fn assemble(
     spec: Spec,
     target: Option<TargetWire>,
     whole: Option<Value>,
-    policy: impl FnOnce() -> Result<SovereigntyPolicy, serde_json::Error>,
+    policy: impl FnOnce() -> Result<Value, serde_json::Error>,
 ) -> Result<Object, ObjectError> {
     let Some(known) = of.known() else { return Ok(of.other(meta.ok().flatten(), whole)) };
     let kind = known.kind;
@@ -272,8 +273,12 @@ pub(super) fn assemble(
             Object::Binding(Binding { meta: meta?.unwrap_or_default(), target: target.name })
         }
         (Reading::Policy, _) => {
-            let policy = policy().map_err(malformed(kind, "."))?;
+            let policy = policy().and_then(SovereigntyPolicy::deserialize).map_err(malformed(kind, "."))?;
             Object::Policy { meta: policy.metadata.clone().into(), policy: Box::new(policy) }
+        }
+        (Reading::Exception, _) => {
+            let exception = policy().and_then(SovereigntyException::deserialize).map_err(malformed(kind, "."))?;
+            Object::Exception { meta: exception.metadata.clone().into(), exception: Box::new(exception) }
         }
         (Reading::Copy(reading), spec) => {
             let spec = if let Spec::Whole(v) = spec { Some(v) } else { None };

@@ -13,7 +13,6 @@ use serde_json::value::RawValue;
 
 use super::parts::{Parts, Raw, TypeOf, build};
 use crate::object::{Object, ObjectError};
-use crate::policy::SovereigntyPolicy;
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "camelCase")]
@@ -140,7 +139,7 @@ impl TextObject<'_> {
                     value.insert(key.into(), serde_json::from_str(part.get())?);
                 }
             }
-            SovereigntyPolicy::deserialize(Value::Object(value))
+            Ok(Value::Object(value))
         };
         let parts = Parts { metadata: Raw(p.metadata), spec: Raw(p.spec), target: Raw(p.target) };
         build(TypeOf { api_version: self.api_version.as_deref(), kind: &self.kind }, parts, policy)

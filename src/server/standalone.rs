@@ -12,7 +12,8 @@ use crate::state::State;
 /// Reads the files once.
 pub fn load(policies: &[PathBuf], inventory: &[PathBuf]) -> Result<(PolicySet, Inventory), FileError> {
     let read = files::read_policies(policies)?;
-    let set = PolicySet::compile(&read.into_iter().map(|(p, _)| p).collect::<Vec<_>>());
+    let exceptions: Vec<_> = files::read_exceptions(policies)?.into_iter().map(|(e, _)| e).collect();
+    let set = PolicySet::compile(&read.into_iter().map(|(p, _)| p).collect::<Vec<_>>()).with_exceptions(&exceptions);
     Ok((set, files::read_inventory(inventory)?))
 }
 

@@ -17,10 +17,11 @@ use serde_json::Value;
 
 use crate::audit::{Change, Notifier, Touched};
 use crate::inventory::Tracked;
-use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::policy::{SovereigntyException, SovereigntyPolicy};
 use crate::state::{PodSource, State};
 
 pub const POLICIES: &str = "SovereigntyPolicy";
+pub const EXCEPTIONS: &str = "SovereigntyException";
 
 /// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched
 /// (those the API server does not serve are marked synced once discovery says so).
@@ -37,6 +38,23 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
     super::objects::start(&client, &state, &audit);
+    let exceptions = watcher(Api::<SovereigntyException>::all(client.clone()), config()).default_backoff();
+    let exceptions_state = state.clone();
+    let exceptions_audit = audit.clone();
+    tokio::spawn(async move {
+        let state = exceptions_state;
+        let mut stream = std::pin::pin!(exceptions);
+        let mut store = ExceptionStore { audit: exceptions_audit, ..ExceptionStore::default() };
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(event) => {
+                    state.readiness.healthy(EXCEPTIONS);
+                    store.apply(&state, event);
+                }
+                Err(e) => watch_failed(&state, EXCEPTIONS, &e),
+            }
+        }
+    });
     let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(policies);
@@ -176,9 +194,90 @@ impl PolicyStore {
 
     fn publish(&self, state: &State) {
         if self.synced {
-            let all: Vec<SovereigntyPolicy> = self.policies.values().cloned().collect();
-            state.swap_policies(PolicySet::compile(&all));
+            state.set_policies(self.policies.values().cloned().collect());
         }
+    }
+}
+
+/// The SovereigntyExceptions seen so far; every change that can alter what they allow
+/// (spec, or the requester recorded in status) recompiles the index.
+#[derive(Default)]
+pub struct ExceptionStore {
+    exceptions: BTreeMap<(String, String), SovereigntyException>,
+    listing: Option<BTreeMap<(String, String), SovereigntyException>>,
+    synced: bool,
+    /// Where to tell the audit that exceptions changed or expired, when it runs.
+    audit: Option<Notifier>,
+    /// Wakes the audit at each coming expiry (replaced on every change).
+    expiries: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ExceptionStore {
+    pub fn apply(&mut self, state: &State, event: watcher::Event<SovereigntyException>) {
+        let key = |e: &SovereigntyException| {
+            (e.metadata.namespace.clone().unwrap_or_default(), e.metadata.name.clone().unwrap_or_default())
+        };
+        match event {
+            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
+            watcher::Event::InitApply(e) => {
+                self.listing.get_or_insert_with(BTreeMap::new).insert(key(&e), e);
+            }
+            watcher::Event::InitDone => {
+                self.exceptions = self.listing.take().unwrap_or_default();
+                self.synced = true;
+                self.publish(state);
+                state.readiness.synced(EXCEPTIONS);
+            }
+            watcher::Event::Apply(e) => {
+                let requester = |e: &SovereigntyException| e.status.as_ref().and_then(|s| s.requested_by.clone());
+                let old = self.exceptions.insert(key(&e), e.clone());
+                let same = old.as_ref().is_some_and(|o| {
+                    o.spec == e.spec && requester(o) == requester(&e) && o.metadata.namespace == e.metadata.namespace
+                });
+                if !same {
+                    self.publish(state);
+                }
+            }
+            watcher::Event::Delete(e) => {
+                self.exceptions.remove(&key(&e));
+                self.publish(state);
+            }
+        }
+    }
+
+    fn publish(&mut self, state: &State) {
+        if !self.synced {
+            return;
+        }
+        state.set_exceptions(self.exceptions.values().cloned().collect());
+        let Some(audit) = &self.audit else { return };
+        audit.send(Change::Exceptions);
+        // Expiry is enforced at the instant (SPEC §14): admission reads the clock on every
+        // request; the audit is woken at each expiry instead of waiting for its period.
+        let now = std::time::SystemTime::now();
+        let mut coming: Vec<std::time::SystemTime> = self
+            .exceptions
+            .values()
+            .map(|e| std::time::SystemTime::from(e.spec.expires.0))
+            .filter(|at| *at > now)
+            .collect();
+        coming.sort();
+        coming.dedup();
+        if let Some(previous) = self.expiries.take() {
+            previous.abort();
+        }
+        if coming.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let audit = audit.clone();
+        self.expiries = Some(tokio::spawn(async move {
+            for at in coming {
+                let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                tracing::info!("a SovereigntyException expired; re-judging what it covered");
+                audit.send(Change::Exceptions);
+            }
+        }));
     }
 }
 
@@ -203,6 +302,7 @@ mod tests {
 
     use super::*;
     use crate::inventory::Inventory;
+    use crate::policy::PolicySet;
     use crate::state::Readiness;
 
     fn state() -> State {
@@ -237,8 +337,12 @@ mod tests {
 
     #[test]
     fn the_watchers_started_are_the_kinds_the_table_marks_watched() {
-        let started =
-            [POLICIES, <PartialObjectMeta<Namespace> as Tracked>::KIND, <PartialObjectMeta<Node> as Tracked>::KIND];
+        let started = [
+            POLICIES,
+            EXCEPTIONS,
+            <PartialObjectMeta<Namespace> as Tracked>::KIND,
+            <PartialObjectMeta<Node> as Tracked>::KIND,
+        ];
         let inventory = super::super::objects::kinds(false).map(|k| k.cache_name());
         let mut started: Vec<&str> = started.into_iter().chain(inventory).collect();
         started.sort();
@@ -294,5 +398,45 @@ mod tests {
         let set = state.policies.load();
         assert_eq!(set.policies.len(), 1);
         assert_eq!(set.policies[0].name, "b", "once a is gone, b's class is no longer a clash");
+    }
+
+    fn exception(name: &str, policy: &str) -> SovereigntyException {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "sovereignty.io/v1alpha1",
+            "kind": "SovereigntyException",
+            "metadata": { "name": name, "namespace": "compliance" },
+            "spec": {
+                "policy": policy, "dataClasses": ["pii"], "match": { "namespaces": ["analytics"] },
+                "allowedRegions": ["us-east-1"],
+                "legalBasis": { "type": "Adequacy", "reference": "C(2023) 4745" },
+                "justification": "EU-US Data Privacy Framework adequacy decision.",
+                "approvedBy": "dpo@example.eu", "expires": "2030-01-01T00:00:00Z"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn exceptions_are_compiled_against_the_policies_whichever_arrives_first() {
+        let state = state();
+        let mut exceptions = ExceptionStore::default();
+        exceptions.apply(&state, Event::Init);
+        exceptions.apply(&state, Event::InitApply(exception("scc", "a")));
+        assert!(state.policies.load().exceptions.is_empty(), "nothing is published before the list completes");
+        exceptions.apply(&state, Event::InitDone);
+        let set = state.policies.load();
+        assert_eq!(set.exceptions[0].name, "scc");
+        assert_eq!(set.exceptions[0].policy_index, None, "its policy has not arrived yet");
+
+        let mut policies = PolicyStore::default();
+        policies.apply(&state, Event::Init);
+        policies.apply(&state, Event::InitApply(policy("a", "pii")));
+        policies.apply(&state, Event::InitDone);
+        let set = state.policies.load();
+        assert_eq!(set.exceptions[0].policy_index, Some(0), "recompiled with the policy");
+
+        exceptions.apply(&state, Event::Delete(exception("scc", "a")));
+        assert!(state.policies.load().exceptions.is_empty());
+        assert!(state.policies.load().classes.contains_key("pii"), "the policies stay");
     }
 }

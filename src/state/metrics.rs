@@ -33,6 +33,13 @@ struct PolicyLabel {
     policy: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExceptionLabels {
+    policy: String,
+    /// `namespace/name`
+    exception: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct ViolationLabels {
     policy: String,
@@ -64,6 +71,7 @@ pub struct Metrics {
     policies: Family<StateLabel, Gauge>,
     inventory: Family<KindLabel, Gauge>,
     exemptions: Family<PolicyLabel, Counter>,
+    exception_uses: Family<ExceptionLabels, Gauge>,
     violations: Family<ViolationLabels, Counter>,
     pinned: Family<ViolationLabels, Counter>,
     audit_violations: Family<ViolationLabels, Gauge>,
@@ -89,6 +97,7 @@ impl Default for Metrics {
             policies: Family::default(),
             inventory: Family::default(),
             exemptions: Family::default(),
+            exception_uses: Family::default(),
             violations: Family::default(),
             pinned: Family::default(),
             audit_violations: Family::default(),
@@ -108,6 +117,11 @@ impl Default for Metrics {
         registry.register("policies", "SovereigntyPolicies by state (loaded, rejected)", m.policies.clone());
         registry.register("inventory_objects", "Objects in the inventory cache, by kind", m.inventory.clone());
         registry.register("exemptions", "Admissions let through by a policy's exemptions", m.exemptions.clone());
+        registry.register(
+            "exception_uses",
+            "Objects admitted under a SovereigntyException (not counting dry runs) since this replica started, by policy and exception",
+            m.exception_uses.clone(),
+        );
         registry.register(
             "admission_violations",
             "Violations found at admission, by policy, data class and kind",
@@ -153,6 +167,12 @@ impl Metrics {
 
     pub fn exemption(&self, policy: &str) {
         self.exemptions.get_or_create(&PolicyLabel { policy: policy.to_string() }).inc();
+    }
+
+    /// An object admitted under exception `namespace/name` of `policy`.
+    pub fn exception_use(&self, policy: &str, exception: &str) {
+        let labels = ExceptionLabels { policy: policy.to_string(), exception: exception.to_string() };
+        self.exception_uses.get_or_create(&labels).inc();
     }
 
     pub fn violation(&self, policy: &str, data_class: &str, kind: &str) {

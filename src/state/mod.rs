@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 
 use self::metrics::Metrics;
 use crate::inventory::Inventory;
-use crate::policy::PolicySet;
+use crate::policy::{PolicySet, SovereigntyException, SovereigntyPolicy};
 
 /// Fetches a pod the inventory has not seen yet (cluster mode only): the scheduler binds
 /// within milliseconds of creation, before a watch event may have arrived.
@@ -30,6 +30,8 @@ pub struct State {
     pub metrics: Metrics,
     pub readiness: Readiness,
     pub pods: Option<Arc<dyn PodSource>>,
+    /// The policies and exceptions the watchers have seen, compiled together on every change.
+    sources: Mutex<(Vec<SovereigntyPolicy>, Vec<SovereigntyException>)>,
 }
 
 impl State {
@@ -40,7 +42,22 @@ impl State {
             metrics: Metrics::default(),
             readiness,
             pods: None,
+            sources: Mutex::default(),
         }
+    }
+
+    /// New policies: compiled with the exceptions last seen, and swapped in.
+    pub fn set_policies(&self, policies: Vec<SovereigntyPolicy>) {
+        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        sources.0 = policies;
+        self.swap_policies(PolicySet::compile(&sources.0).with_exceptions(&sources.1));
+    }
+
+    /// New exceptions: compiled against the policies last seen, and swapped in.
+    pub fn set_exceptions(&self, exceptions: Vec<SovereigntyException>) {
+        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        sources.1 = exceptions;
+        self.swap_policies(PolicySet::compile(&sources.0).with_exceptions(&sources.1));
     }
 
     /// Replaces the policy index; requests in flight keep the one they started with.
