@@ -38,11 +38,20 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
     super::objects::start(&client, &state, &audit);
-    let exceptions = watcher(Api::<SovereigntyException>::all(client.clone()), config()).default_backoff();
+    let exceptions_client = client.clone();
     let exceptions_state = state.clone();
     let exceptions_audit = audit.clone();
     tokio::spawn(async move {
-        let state = exceptions_state;
+        let (client, state) = (exceptions_client, exceptions_state);
+        // A cluster upgraded from a chart without the exception CRD (Helm does not add CRDs
+        // on upgrade) has no exceptions: never hold readiness, and so admission, on it.
+        let kind = crate::kinds::find("sovereignty.io", EXCEPTIONS).expect("the table has SovereigntyException");
+        while super::discovery::served(&client, kind).await.is_none() {
+            tracing::info!("SovereigntyException is not served (its CRD is not installed): no exception applies");
+            state.readiness.synced(EXCEPTIONS);
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        }
+        let exceptions = watcher(Api::<SovereigntyException>::all(client), config()).default_backoff();
         let mut stream = std::pin::pin!(exceptions);
         let mut store = ExceptionStore { audit: exceptions_audit, ..ExceptionStore::default() };
         while let Some(item) = stream.next().await {
