@@ -402,7 +402,16 @@ pub(crate) fn placement_fix(labels: RegionLabels, class: &ClassRule, reach: &Rea
 pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String {
     let (zones, regions): (Vec<&str>, Vec<&str>) =
         outside.iter().copied().partition(|p| catalog::is_zone(p, &policy.providers));
+    // A multi-region location (a snapshot's `storage-locations: asia`) is no region.
+    let (multi, regions): (Vec<&str>, Vec<&str>) = regions
+        .into_iter()
+        .partition(|p| catalog::meanings(p, &[]).is_empty() && !catalog::multi_region(p, &[]).is_empty());
     let mut parts = Vec::new();
+    for name in multi {
+        let countries: Vec<&str> =
+            catalog::multi_region(name, &[]).iter().flat_map(|m| m.countries.iter().copied()).collect();
+        parts.push(format!("multi-region {name} (countries {})", list(countries, LISTED_REGIONS)));
+    }
     if !regions.is_empty() {
         parts.push(format!(
             "{} {}",
