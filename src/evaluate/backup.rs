@@ -45,7 +45,7 @@ pub(crate) fn included(backup: &Backup, inventory: &Inventory, policies: &Policy
         .chain(&backup.or_label_selectors)
         .map(|s| s.match_labels.clone().unwrap_or_default())
         .collect();
-    let mut namespaces: Vec<&String> = inventory.namespaces.keys().filter(|n| backup.includes_namespace(n)).collect();
+    let mut namespaces: Vec<&String> = inventory.namespaces().map(|(n, _)| n).filter(|n| backup.includes_namespace(n)).collect();
     namespaces.sort();
     let mut out = Included { namespaces: Vec::new(), classes: Vec::new() };
     let empty = Labels::new();
@@ -55,8 +55,8 @@ pub(crate) fn included(backup: &Backup, inventory: &Inventory, policies: &Policy
         // The namespace's own class covers every object in it.
         names.extend(ns_labels.get(DATA_CLASS_LABEL).cloned());
         // Objects the inventory knows in it, as far as the selector takes them.
-        let claims = inventory.claims.get(ns.as_str()).into_iter().flat_map(|c| c.values().map(|c| &c.meta));
-        let pods = inventory.pods.get(ns.as_str()).into_iter().flat_map(|p| p.values().map(|p| &p.meta));
+        let claims = inventory.claims_in(ns).map(|c| &c.meta);
+        let pods = inventory.pods_in(ns).map(|p| &p.meta);
         let objects: Vec<&Labels> =
             claims.chain(pods).filter_map(|m| m.labels.as_ref()).filter(|l| selected(l)).collect();
         for labels in objects.iter().chain(required.iter().collect::<Vec<_>>().iter()) {

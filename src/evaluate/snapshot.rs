@@ -59,7 +59,7 @@ pub(super) fn judge_content<'a>(
         _ => None,
     };
     let volume = content.volume_handle.as_deref().and_then(|handle| {
-        inventory.persistent_volumes.values().find(|pv| pv.csi.as_ref().is_some_and(|(_, h)| h == handle))
+        inventory.volumes().find(|pv| pv.csi.as_ref().is_some_and(|(_, h)| h == handle))
     });
     let volume_claim = volume.and_then(|pv| pv.claim_ref.as_ref());
     let ns = snapshot_ns.or(volume_claim.and_then(|r| r.namespace.as_deref()));
@@ -108,7 +108,7 @@ impl Source<'_> {
         match self {
             Source::Claim { claim, .. } => {
                 let name = claim.as_ref()?.volume_name.as_deref()?;
-                inventory.persistent_volumes.get(name)
+                inventory.volume(name)
             }
             Source::Volume { volume, .. } => *volume,
             Source::None => None,
