@@ -45,7 +45,8 @@ pub(crate) fn included(backup: &Backup, inventory: &Inventory, policies: &Policy
         .chain(&backup.or_label_selectors)
         .map(|s| s.match_labels.clone().unwrap_or_default())
         .collect();
-    let mut namespaces: Vec<&String> = inventory.namespaces().map(|(n, _)| n).filter(|n| backup.includes_namespace(n)).collect();
+    let mut namespaces: Vec<&String> =
+        inventory.namespaces().map(|(n, _)| n).filter(|n| backup.includes_namespace(n)).collect();
     namespaces.sort();
     let mut out = Included { namespaces: Vec::new(), classes: Vec::new() };
     let empty = Labels::new();

@@ -58,9 +58,10 @@ pub(super) fn judge_content<'a>(
         (Some(ns), Some(name)) => kept_snapshot(inventory, ns, name),
         _ => None,
     };
-    let volume = content.volume_handle.as_deref().and_then(|handle| {
-        inventory.volumes().find(|pv| pv.csi.as_ref().is_some_and(|(_, h)| h == handle))
-    });
+    let volume = content
+        .volume_handle
+        .as_deref()
+        .and_then(|handle| inventory.volumes().find(|pv| pv.csi.as_ref().is_some_and(|(_, h)| h == handle)));
     let volume_claim = volume.and_then(|pv| pv.claim_ref.as_ref());
     let ns = snapshot_ns.or(volume_claim.and_then(|r| r.namespace.as_deref()));
     let claim_name =
