@@ -81,3 +81,25 @@ fn without_the_copy_inventory_the_snapshot_classes_and_locations_are_unknown() {
     assert_eq!(jakarta["verdict"], "deny", "an unknown class is never allowed for classified data");
     assert!(jakarta["violations"].to_string().contains("VolumeSnapshotClass gce-jakarta is not in the inventory"));
 }
+
+#[test]
+fn report_lists_each_copy_with_region_country_and_jurisdiction() {
+    let mut args: Vec<&str> = ARGS.to_vec();
+    args[0] = "report";
+    args.extend(["-o", "csv"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_sovereign")).args(&args).current_dir(ROOT).output().unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    for row in [
+        "VolumeSnapshot,gov-id,ktp-jakarta,citizen-pii,indonesia-pdp,snapshot,asia-southeast2,ID,ID,yes,allow,",
+        "VolumeSnapshot,gov-id,ktp-default,citizen-pii,indonesia-pdp,snapshot,ap-southeast-3,ID,ID,yes,allow,",
+        "Schedule,velero,nightly-all,citizen-pii,indonesia-pdp,backup,us-east-1,US,none,no,deny,",
+        "Backup,velero,ktp-jakarta,citizen-pii,indonesia-pdp,volume snapshots,ap-southeast-3,ID,ID,yes,allow,",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "no row {row:?} in:\n{csv}");
+    }
+    let nearest = csv.lines().find(|l| l.starts_with("VolumeSnapshot,gov-id,ktp-nearest,")).unwrap();
+    assert!(
+        nearest.contains(",snapshot,unknown,-,-,no,deny,") && nearest.contains("sets no storage-locations"),
+        "{nearest}"
+    );
+}

@@ -26,7 +26,7 @@ echo "== unit, integration and CLI tests"
 cargo test
 
 suites() {
-  cargo test --test e2e --test e2e_audit -- --ignored --test-threads=1
+  cargo test --test e2e --test e2e_audit --test e2e_copies -- --ignored --test-threads=1
 }
 
 if [ -n "${KUBECONFIG:-}" ] && kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then

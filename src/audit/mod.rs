@@ -6,6 +6,7 @@
 
 mod auditor;
 pub mod controller;
+mod copies;
 pub mod exception_status;
 pub mod findings;
 pub mod lease;

@@ -48,7 +48,10 @@ impl Touched {
 pub fn touched(touched: &Touched, subjects: &Subjects, findings: &Findings, policies: &PolicySet) -> BTreeSet<Key> {
     let mut out: BTreeSet<Key> = BTreeSet::new();
     match touched {
-        Touched::Namespace(ns) => out.extend(subjects.in_namespace(ns).cloned()),
+        Touched::Namespace(ns) => {
+            out.extend(subjects.in_namespace(ns).cloned());
+            out.extend(super::copies::backing_up(subjects).cloned());
+        }
         Touched::Node(node) => {
             out.extend(subjects.on_node(node).cloned());
             // Where nodes decide placement (Inventory policies) or pin local volumes, any
@@ -73,9 +76,12 @@ pub fn touched(touched: &Touched, subjects: &Subjects, findings: &Findings, poli
             out.extend(subjects.using_storage_class(name).cloned());
             out.extend(subjects.using_storage_class("").cloned());
         }
-        // Who reads an object kept whole depends on its kind; until the kind says, every
+        // Who reads an object kept whole depends on its kind; for a kind no file says, every
         // judgment may, and everything is re-judged (correct, if not cheap).
-        Touched::Kept { .. } => out.extend(subjects.keys().cloned()),
+        Touched::Kept { kind, namespace, .. } => match super::copies::depending_on(kind, namespace, subjects) {
+            Some(keys) => out.extend(keys),
+            None => out.extend(subjects.keys().cloned()),
+        },
     }
     with_dependents(out, subjects)
 }

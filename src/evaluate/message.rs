@@ -440,13 +440,22 @@ pub(crate) fn placement_fix(labels: RegionLabels, class: &ClassRule, reach: &Rea
 /// (with their city and country, and the region that holds them), and why a region the
 /// catalogs disagree on did not count.
 pub(crate) fn outside_text(outside: &[&str], policy: &CompiledPolicy) -> String {
-    let (multi, outside): (Vec<&str>, Vec<&str>) =
-        outside.iter().copied().partition(|p| !catalog::multi_region(p, &policy.providers).is_empty());
+    // A multi-region location (GCS `EU`, a snapshot's `storage-locations: asia`) is no region:
+    // one of the policy's clouds has it, or no cloud has a region of that name.
+    let is_multi = |p: &&str| {
+        !catalog::multi_region(p, &policy.providers).is_empty()
+            || (catalog::meanings(p, &[]).is_empty() && !catalog::multi_region(p, &[]).is_empty())
+    };
+    let (multi, outside): (Vec<&str>, Vec<&str>) = outside.iter().copied().partition(is_multi);
     let (zones, regions): (Vec<&str>, Vec<&str>) =
-        outside.iter().copied().partition(|p| catalog::is_zone(p, &policy.providers));
+        outside.into_iter().partition(|p| catalog::is_zone(p, &policy.providers));
     let mut parts = Vec::new();
     for name in multi {
-        for m in catalog::multi_region(name, &policy.providers) {
+        let mut known = catalog::multi_region(name, &policy.providers);
+        if known.is_empty() {
+            known = catalog::multi_region(name, &[]);
+        }
+        for m in known {
             parts.push(format!(
                 "the {} location {} ({}: {})",
                 m.provider,
