@@ -87,6 +87,26 @@ fn violations_become(policy: &str, n: i64, server: &Sovereign) -> Value {
     found.unwrap_or_else(|_| panic!("status of {policy}: {last:#}\nserver log:\n{}", server.logs()))
 }
 
+/// The sum of a metric's samples on a replica, over the label sets that carry every one
+/// of `labels` (`what="event"`); 0 when it has none.
+fn metric(server: &Sovereign, name: &str, labels: &[&str]) -> f64 {
+    server
+        .metrics()
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|label| l.contains(label)))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
+/// Waits until a replica has judged a policy's violations to be `n` (its gauge), whether
+/// or not it is the one that writes them.
+fn judged(server: &Sovereign, policy: &str, n: f64) {
+    let policy = format!("policy=\"{policy}\"");
+    eventually(&format!("the replica to judge {n} violations of {policy}"), WAIT, || {
+        (metric(server, "sovereign_violations", &[&policy]) == n).then_some(())
+    });
+}
+
 /// The SovereigntyViolation Events on one object.
 fn events(namespace: &str, object: &str) -> Vec<Value> {
     let selector = format!("reason=SovereigntyViolation,involvedObject.name={object}");
@@ -203,8 +223,16 @@ fn a_policy_reports_what_predates_it_and_clears_when_fixed() {
         assert_eq!((&open["summary"], &open["results"]), (&report["summary"], &report["results"]), "{open:#}");
     }
 
-    // Several periodic passes later the steady state has not produced another Event.
-    std::thread::sleep(Duration::from_secs(8));
+    // Two full passes later the steady state has not produced another Event: counted in the
+    // replica's own passes and writes, not guessed from a sleep.
+    let (passes, events_written) = (
+        metric(&server, "sovereign_audit_passes_total", &["scope=\"full\""]),
+        metric(&server, "sovereign_audit_writes_total", &["what=\"event\""]),
+    );
+    eventually("two more full audit passes", WAIT, || {
+        (metric(&server, "sovereign_audit_passes_total", &["scope=\"full\""]) >= passes + 2.0).then_some(())
+    });
+    assert_eq!(metric(&server, "sovereign_audit_writes_total", &["what=\"event\""]), events_written);
     assert_eq!(events("audit-late", "in-virginia").len(), 1, "deduplicated: one Event for one unchanged violation");
 
     delete_pod("audit-late", "in-virginia");
@@ -349,7 +377,11 @@ fn of_two_replicas_only_the_lease_holder_writes() {
         let found = events("audit-pair", "first");
         (!found.is_empty()).then_some(found)
     });
-    std::thread::sleep(Duration::from_secs(4));
+    // Both replicas judged the pod; the follower has written nothing at all, ever.
+    let (leader, follower) = if first == "replica-a" { (&a, &b) } else { (&b, &a) };
+    judged(follower, "audit-pair", 1.0);
+    assert_eq!(metric(follower, "sovereign_audit_writes_total", &[]), 0.0, "{}", follower.metrics());
+    assert!(metric(leader, "sovereign_audit_writes_total", &["what=\"event\""]) >= 1.0, "{}", leader.metrics());
     let written_now = events("audit-pair", "first");
     assert_eq!(written_now.len(), 1, "both replicas see the violation; one Event is written: {written_now:#?}");
     assert_eq!(written[0]["reportingInstance"], first.as_str(), "only the leader writes: {:#}", written[0]);
@@ -431,10 +463,13 @@ fn a_leader_cut_off_past_its_lease_stops_writing() {
     a.signal("STOP");
     eventually("cut-b to take over", WAIT, || (holder("e2e-audit-cut").as_deref() == Some("cut-b")).then_some(()));
     a.signal("CONT");
+    let thawed = metric(&a, "sovereign_audit_writes_total", &[]);
     apply(&pod("audit-cut", "after", "  nodeSelector: { topology.kubernetes.io/region: us-east-1 }\n")).success();
     violations_become("audit-cut", 1, &b);
     eventually("an Event on the pod", WAIT, || (!events("audit-cut", "after").is_empty()).then_some(()));
-    std::thread::sleep(Duration::from_secs(5));
+    // The old leader judged the pod too, and has not written since it was thawed.
+    judged(&a, "audit-cut", 1.0);
+    assert_eq!(metric(&a, "sovereign_audit_writes_total", &[]), thawed, "{}\n{}", a.metrics(), a.logs());
     let written = events("audit-cut", "after");
     let writers: Vec<&str> = written.iter().filter_map(|e| e["reportingInstance"].as_str()).collect();
     assert_eq!(writers, ["cut-b"], "only the current holder writes: {written:#?}\n{}", a.logs());

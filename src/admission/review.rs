@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::evaluate::{Caller, Context, Decision, Object, Verdict, evaluate};
-use crate::inventory::Tracked;
 use crate::read::{Incoming, OnePass, TextField, TypeOf};
 use crate::state::State;
 use kube::core::Status;
@@ -241,7 +240,11 @@ async fn ensure_pod_known(object: &Object, namespace: Option<&str>, state: &Stat
         return;
     }
     match tokio::time::timeout(budget, source.fetch(ns, name)).await {
-        Ok(Ok(Some(pod))) => pod.insert_into(&mut state.write_inventory()),
+        Ok(Ok(Some(pod))) => {
+            if let Err(e) = state.write_inventory().add(&pod) {
+                tracing::warn!(namespace = ns, pod = name, error = %e, "a binding's pod read live is not readable");
+            }
+        }
         Ok(Ok(None)) => tracing::warn!(namespace = ns, pod = name, "binding for a pod that does not exist"),
         Ok(Err(e)) => {
             state.metrics.error("live_read");

@@ -36,6 +36,14 @@ pub struct Auditor {
     unsynced: BTreeSet<&'static str>,
 }
 
+/// What one pass judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pass {
+    pub judged: usize,
+    /// Everything was re-judged (the period, a relist, a clash decided differently).
+    pub full: bool,
+}
+
 impl Auditor {
     /// An auditor waiting for the first list of each of `kinds`.
     pub fn new(kinds: impl IntoIterator<Item = &'static str>) -> Self {
@@ -116,7 +124,7 @@ impl Auditor {
 
     /// Re-judges what the changes since the last pass affect (everything when due).
     /// Returns how many objects were judged.
-    pub fn judge(&mut self, set: &PolicySet, inventory: &Inventory) -> usize {
+    pub fn judge(&mut self, set: &PolicySet, inventory: &Inventory) -> Pass {
         let rejected: BTreeSet<String> = set.rejected.iter().map(|r| r.name.clone()).collect();
         if rejected != self.rejected {
             // A clash decided differently moves classes between policies.
@@ -126,11 +134,11 @@ impl Auditor {
         if std::mem::take(&mut self.full) {
             self.pending.clear();
             self.findings.judge_all(&self.subjects, inventory, set);
-            self.subjects.len()
+            Pass { judged: self.subjects.len(), full: true }
         } else {
             let keys = std::mem::take(&mut self.pending);
             self.findings.judge(&keys, &self.subjects, inventory, set);
-            keys.len()
+            Pass { judged: keys.len(), full: false }
         }
     }
 
@@ -241,7 +249,7 @@ spec:
     /// An auditor past its first lists, with one policy, a namespace and node n1 in Jakarta.
     fn world() -> (Auditor, PolicySet, Inventory) {
         let mut inventory = Inventory::default();
-        inventory.namespaces.insert("gov".into(), [("tenant".to_string(), "gov".to_string())].into());
+        inventory.add(&serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": "gov", "labels": { "tenant": "gov" } } })).unwrap();
         let p = policy();
         let set = PolicySet::compile(std::slice::from_ref(&p));
         let mut auditor = Auditor::new(["Pod"]);
@@ -264,12 +272,12 @@ spec:
         inventory.insert_node("n2".into(), [(REGION.to_string(), "ap-southeast-3".to_string())].into());
         a.absorb(pod_on("p", "n1"), &set, &inventory);
         a.absorb(pod_on("elsewhere", "n2"), &set, &inventory);
-        assert_eq!(a.judge(&set, &inventory), 2);
+        assert_eq!(a.judge(&set, &inventory).judged, 2);
         assert!(a.events_due().is_empty(), "both comply");
 
         let change = node(&mut inventory, "us-east-1");
         a.absorb(change, &set, &inventory);
-        assert_eq!(a.judge(&set, &inventory), 1, "only the pod on n1");
+        assert_eq!(a.judge(&set, &inventory).judged, 1, "only the pod on n1");
         let due = a.events_due();
         assert_eq!(due, [Key::new("Pod", "gov", "p")]);
         a.event_written(&due[0]);
@@ -278,9 +286,9 @@ spec:
         // The same labels again (a heartbeat): nothing to re-judge.
         let again = Change::Touched { touched: Touched::Node("n1".into()), fingerprint: Some(2) };
         a.absorb(again, &set, &inventory);
-        assert_eq!(a.judge(&set, &inventory), 0);
+        assert_eq!(a.judge(&set, &inventory).judged, 0);
         a.everything();
-        assert_eq!(a.judge(&set, &inventory), 2);
+        assert_eq!(a.judge(&set, &inventory).judged, 2);
         assert!(a.events_due().is_empty(), "the periodic pass does not repeat Events");
 
         let back = node(&mut inventory, "ap-southeast-3");
@@ -320,10 +328,10 @@ spec:
         written.status = Some(SovereigntyPolicyStatus { violations: Some(0), ..Default::default() });
         let change = Change::Policy { old: Some(Box::new(policy())), new: Some(Box::new(written)) };
         a.absorb(change, &set, &inventory);
-        assert_eq!(a.judge(&set, &inventory), 0);
+        assert_eq!(a.judge(&set, &inventory).judged, 0);
         let mut edited = policy();
         edited.metadata.generation = Some(2);
         a.absorb(Change::Policy { old: Some(Box::new(policy())), new: Some(Box::new(edited)) }, &set, &inventory);
-        assert_eq!(a.judge(&set, &inventory), 1, "an edit re-judges what the policy classifies");
+        assert_eq!(a.judge(&set, &inventory).judged, 1, "an edit re-judges what the policy classifies");
     }
 }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::auditor::Auditor;
 use super::lease::{self, Leadership};
 use super::writer::Writer;
-use super::{AuditConfig, Change, Notifier};
+use super::{AuditConfig, Change};
 use crate::policy::PolicySet;
 use crate::state::State;
 
@@ -42,7 +42,6 @@ pub fn start(
     client: Client,
     state: Arc<State>,
     config: AuditConfig,
-    notifier: Notifier,
     changes: mpsc::UnboundedReceiver<Change>,
 ) -> Running {
     let leadership = Arc::new(Leadership::default());
@@ -53,10 +52,10 @@ pub fn start(
     });
     let writer = Writer::new(client.clone(), config.lease.identity.clone());
     let controller = Controller::new(state, config, leadership.clone(), writer);
-    tokio::spawn(async move {
-        let kinds = super::sources::start(client, notifier).await;
-        controller.run(kinds, changes).await;
-    });
+    // The audited kinds are watched with the inventory's (server/objects.rs), which lists an
+    // unserved kind as empty: the audit waits for every audited kind of the table.
+    let kinds = crate::kinds::with(|roles| roles.audited).map(|k| k.cache_name()).collect();
+    tokio::spawn(controller.run(kinds, changes));
     Running { stop, lease }
 }
 
@@ -124,12 +123,13 @@ impl Controller {
     async fn pass(&mut self) {
         let set = self.state.policies.load_full();
         let started = std::time::Instant::now();
-        let judged = {
+        let pass = {
             let inventory = self.state.read_inventory();
             self.auditor.judge(&set, &inventory)
         };
-        if judged > 0 {
-            tracing::debug!(judged, elapsed = ?started.elapsed(), "audit pass");
+        self.state.metrics.audit_pass(pass.full);
+        if pass.judged > 0 {
+            tracing::debug!(judged = pass.judged, full = pass.full, elapsed = ?started.elapsed(), "audit pass");
         }
         self.state.metrics.set_audit_violations(&self.auditor.findings.counts());
         let leading = self.leadership.is_leading();
@@ -147,7 +147,10 @@ impl Controller {
                 return;
             }
             match self.writer.status(&name, &status).await {
-                Ok(()) => self.auditor.status_written(&name, status),
+                Ok(()) => {
+                    self.state.metrics.audit_write("status");
+                    self.auditor.status_written(&name, status);
+                }
                 Err(e) => {
                     self.state.metrics.error("audit_status");
                     tracing::warn!(policy = %name, error = %e, "cannot write the policy status");
@@ -174,7 +177,10 @@ impl Controller {
                 continue;
             };
             match self.writer.event(subject, finding).await {
-                Ok(()) => self.auditor.event_written(&key),
+                Ok(()) => {
+                    self.state.metrics.audit_write("event");
+                    self.auditor.event_written(&key);
+                }
                 Err(e) => {
                     self.state.metrics.error("audit_event");
                     tracing::warn!(object = %key, error = %e, "cannot write an Event");
@@ -190,7 +196,10 @@ impl Controller {
                 return;
             }
             match self.writer.report(&report).await {
-                Ok(()) => self.auditor.report_written(&report),
+                Ok(()) => {
+                    self.state.metrics.audit_write("report");
+                    self.auditor.report_written(&report);
+                }
                 Err(kube::Error::Api(e)) if e.code == 404 => {
                     tracing::warn!(
                         "neither report API (wgpolicyk8s.io/v1alpha2, openreports.io/v1alpha1) is served; not writing reports"

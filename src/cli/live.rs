@@ -7,12 +7,12 @@ use serde_json::Value;
 
 use super::check::{CheckReport, outcome};
 use crate::audit::subject::{Subject, SubjectError};
-use crate::audit::{served, to_value};
 use crate::evaluate::{Caller, Context, evaluate};
 use crate::inventory::Inventory;
 use crate::kinds::{self, Kind};
 use crate::manifest::Origin;
 use crate::policy::{PolicySet, SovereigntyPolicy};
+use crate::server::discovery::{served, to_value};
 
 /// Why the cluster could not be read.
 #[derive(Debug, thiserror::Error)]

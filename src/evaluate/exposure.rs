@@ -117,7 +117,7 @@ pub(super) fn volume_exposure(pv: &Volume, policy: &CompiledPolicy, inventory: &
 
 pub(super) fn binding_exposure(node: &str, policy: &CompiledPolicy, inventory: &Inventory) -> Exposure {
     let labels = RegionLabels { policy };
-    let reach = match inventory.nodes.get(node) {
+    let reach = match inventory.node(node) {
         None => Reach::Unknown(vec![Gap {
             what: format!("node {node} is not in the inventory"),
             fix: "retry once the node is known".into(),

@@ -281,8 +281,7 @@ pub(crate) fn suggested_regions(class: &ClassRule, labels: RegionLabels, invento
     } else {
         // A label the index does not follow (a zone mapping, say): look at every node.
         inventory
-            .nodes
-            .iter()
+            .nodes()
             .filter_map(|(name, node_labels)| labels.node_region(name, node_labels).ok())
             .filter_map(|region| class.allowed.get(region).map(String::as_str))
             .filter(is_region)

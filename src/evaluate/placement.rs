@@ -45,7 +45,7 @@ pub(crate) fn inventory_reach(spec: &PodSpec, labels: RegionLabels, inventory: &
     let mut regions = BTreeSet::new();
     let mut gaps = Vec::new();
     let mut matched = 0usize;
-    for (name, node_labels) in &inventory.nodes {
+    for (name, node_labels) in inventory.nodes() {
         let fits = c.always.iter().all(|r| r.matches(name, node_labels))
             && c.terms
                 .as_ref()

@@ -13,7 +13,7 @@ use crate::policy::Selector;
 /// (WaitForFirstConsumer), which the pod's own placement check covers.
 pub(crate) fn claim_reach(claim: &Claim, labels: RegionLabels, inventory: &Inventory) -> Option<Reach> {
     if let Some(volume) = claim.volume_name.as_deref().filter(|v| !v.is_empty()) {
-        return Some(match inventory.persistent_volumes.get(volume) {
+        return Some(match inventory.volume(volume) {
             Some(pv) => volume_reach(pv, labels, inventory),
             None => Reach::Unknown(vec![Gap {
                 what: format!("its PersistentVolume {volume} is not in the inventory"),
@@ -45,7 +45,7 @@ fn selected_reach(claim: &Claim, selector: &LabelSelector, labels: RegionLabels,
     let mut regions = BTreeSet::new();
     let mut gaps = Vec::new();
     let mut candidates = 0;
-    for pv in inventory.persistent_volumes.values() {
+    for pv in inventory.volumes() {
         let pv_class = pv.storage_class_name.as_deref().unwrap_or("");
         let free_or_ours = pv
             .claim_ref
@@ -82,7 +82,7 @@ pub(crate) fn class_reach(name: Option<&str>, labels: RegionLabels, inventory: &
                 fix: "set spec.volumeName to a PersistentVolume in an allowed region, or name a StorageClass".into(),
             }]));
         }
-        Some(name) => inventory.storage_classes.get(name).ok_or_else(|| Gap {
+        Some(name) => inventory.storage_class(name).ok_or_else(|| Gap {
             what: format!("StorageClass {name} is not in the inventory"),
             fix: format!("create StorageClass {name}, or name one that exists"),
         }),

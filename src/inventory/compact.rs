@@ -7,9 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod as K8sPod,
-};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Deserialize;
 
@@ -132,61 +129,5 @@ impl Pod {
     pub(crate) fn trimmed(self) -> Pod {
         let volumes = self.spec.volumes.into_iter().filter(|v| matches!(v.source, VolumeSource::Claim(_))).collect();
         Pod { meta: self.meta, spec: PodSpec { node_name: self.spec.node_name, volumes, ..Default::default() } }
-    }
-}
-
-fn node_terms(selector: NodeSelector) -> Vec<NodeTerm> {
-    fn requirements(list: Option<Vec<NodeSelectorRequirement>>) -> Option<Vec<NodeRequirement>> {
-        list.map(|l| {
-            l.into_iter().map(|r| NodeRequirement { key: r.key, operator: r.operator, values: r.values }).collect()
-        })
-    }
-    selector
-        .node_selector_terms
-        .into_iter()
-        .map(|t: NodeSelectorTerm| NodeTerm {
-            match_expressions: requirements(t.match_expressions),
-            match_fields: requirements(t.match_fields),
-        })
-        .collect()
-}
-
-impl From<PersistentVolume> for Volume {
-    fn from(pv: PersistentVolume) -> Self {
-        let spec = pv.spec.unwrap_or_default();
-        Volume {
-            meta: pv.metadata.into(),
-            claim_ref: spec.claim_ref.map(|r| ClaimRef { namespace: r.namespace, name: r.name }),
-            storage_class_name: spec.storage_class_name,
-            node_terms: spec.node_affinity.and_then(|a| a.required).map(node_terms),
-        }
-    }
-}
-
-impl From<PersistentVolumeClaim> for Claim {
-    fn from(pvc: PersistentVolumeClaim) -> Self {
-        let spec = pvc.spec.unwrap_or_default();
-        Claim {
-            meta: pvc.metadata.into(),
-            volume_name: spec.volume_name,
-            storage_class_name: spec.storage_class_name,
-            selector: spec.selector,
-        }
-    }
-}
-
-impl From<K8sPod> for Pod {
-    fn from(pod: K8sPod) -> Self {
-        let spec = pod.spec.unwrap_or_default();
-        let volumes = spec
-            .volumes
-            .into_iter()
-            .flatten()
-            .filter_map(|v| {
-                let claim = v.persistent_volume_claim?;
-                Some(PodVolume { name: v.name, source: VolumeSource::Claim(claim.claim_name) })
-            })
-            .collect();
-        Pod { meta: pod.metadata.into(), spec: PodSpec { node_name: spec.node_name, volumes, ..Default::default() } }
     }
 }

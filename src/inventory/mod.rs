@@ -27,20 +27,20 @@ const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-cl
 /// A point-in-time view of the cluster objects evaluation looks up.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    pub namespaces: HashMap<String, Labels>,
+    namespaces: HashMap<String, Labels>,
     /// Node name → labels. Change it through [`Inventory::insert_node`] and friends, which
     /// keep the region index and the shared label strings in step.
-    pub nodes: HashMap<String, NodeLabels>,
+    nodes: HashMap<String, NodeLabels>,
     label_strings: labels::Interner,
     /// Label key (those naming a region) → value → how many nodes carry it: which regions
     /// have nodes, without scanning every node.
     node_regions: HashMap<String, HashMap<String, usize>>,
-    pub persistent_volumes: HashMap<String, Volume>,
+    persistent_volumes: HashMap<String, Volume>,
     /// Namespace → name → claim.
-    pub claims: HashMap<String, HashMap<String, Claim>>,
-    pub storage_classes: HashMap<String, StorageClass>,
+    claims: HashMap<String, HashMap<String, Claim>>,
+    storage_classes: HashMap<String, StorageClass>,
     /// Namespace → name → pod (for bindings).
-    pub pods: HashMap<String, HashMap<String, Pod>>,
+    pods: HashMap<String, HashMap<String, Pod>>,
     /// Custom resources kept whole; see [`Inventory::kept`].
     kept: kept::KeptObjects,
     /// Namespace → the annotations of it evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
@@ -98,7 +98,7 @@ impl Inventory {
             Reading::StorageClass => {
                 let class = parse::<StorageClass>(kind, object)?;
                 named(kind, class.metadata.name.clone())?;
-                class.insert_into(self);
+                self.insert_storage_class(class);
             }
             Reading::Pod => {
                 let pod = Pod::from(parse::<wire::PodWire>(kind, object)?);
@@ -171,6 +171,33 @@ impl Inventory {
     /// A namespace's annotation, for those evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
     pub fn namespace_annotation(&self, namespace: &str, name: &str) -> Option<&str> {
         self.namespace_annotations.get(namespace)?.get(name).map(String::as_str)
+    }
+
+    /// A node's labels.
+    pub fn node(&self, name: &str) -> Option<&NodeLabels> {
+        self.nodes.get(name)
+    }
+
+    /// A node by name, with the name as stored.
+    pub fn node_entry(&self, name: &str) -> Option<(&String, &NodeLabels)> {
+        self.nodes.get_key_value(name)
+    }
+
+    /// Every node, by name.
+    pub fn nodes(&self) -> impl Iterator<Item = (&String, &NodeLabels)> {
+        self.nodes.iter()
+    }
+
+    pub fn volume(&self, name: &str) -> Option<&Volume> {
+        self.persistent_volumes.get(name)
+    }
+
+    pub fn volumes(&self) -> impl Iterator<Item = &Volume> {
+        self.persistent_volumes.values()
+    }
+
+    pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
+        self.storage_classes.get(name)
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {

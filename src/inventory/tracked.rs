@@ -3,15 +3,16 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod as K8sPod};
+use k8s_openapi::api::core::v1::{Namespace, Node};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
 
 use super::compact::{Claim, Pod, Volume};
 use super::{DEFAULT_CLASS_ANNOTATION, Inventory};
+use crate::kinds::{Kind, Reading};
 
-/// An object kind the inventory tracks.
+/// A kind watched metadata-only (Namespaces, Nodes).
 pub trait Tracked: Sized {
     const KIND: &'static str;
     fn meta(&self) -> &ObjectMeta;
@@ -64,11 +65,8 @@ macro_rules! labels_only {
                 &self.metadata
             }
             fn insert_into(self, inventory: &mut Inventory) {
-                inventory.$insert(
-                    name_of(&self.metadata),
-                    self.metadata.labels.unwrap_or_default(),
-                    self.metadata.annotations,
-                );
+                let (name, labels) = (name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+                inventory.$insert(name, labels, self.metadata.annotations);
             }
             fn remove_from(&self, inventory: &mut Inventory) {
                 inventory.$remove(&name_of(&self.metadata));
@@ -105,6 +103,20 @@ impl Inventory {
         self.pods.entry(ns).or_default().insert(name, pod);
     }
 
+    /// Keeps what placement reads of a StorageClass: its provisioner, topologies, binding
+    /// mode, and the default-class annotation with the creation time that breaks ties.
+    pub(super) fn insert_storage_class(&mut self, class: StorageClass) {
+        let name = name_of(&class.metadata);
+        let class = StorageClass {
+            metadata: trim_meta(class.metadata, true),
+            allowed_topologies: class.allowed_topologies,
+            volume_binding_mode: class.volume_binding_mode,
+            provisioner: class.provisioner,
+            ..Default::default()
+        };
+        self.storage_classes.insert(name, class);
+    }
+
     /// A namespace with the annotations evaluation reads.
     fn insert_namespace_meta(&mut self, name: String, labels: super::Labels, annotations: Option<super::Labels>) {
         self.annotate_namespace(&name, annotations.unwrap_or_default());
@@ -124,85 +136,39 @@ impl Inventory {
         self.namespaces.clear();
         self.namespace_annotations.clear();
     }
+
+    /// Removes one object of an inventory kind (`namespace` ignored for cluster-scoped kinds).
+    pub fn remove(&mut self, kind: &Kind, namespace: &str, name: &str) {
+        let namespace = if namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { namespace };
+        match kind.reading {
+            Reading::Metadata if kind.kind == "Node" => self.remove_node(name),
+            Reading::Metadata => self.remove_namespace(name),
+            Reading::Volume => drop(self.persistent_volumes.remove(name)),
+            Reading::Claim => remove_namespaced(&mut self.claims, namespace, name),
+            Reading::Pod => remove_namespaced(&mut self.pods, namespace, name),
+            Reading::StorageClass => drop(self.storage_classes.remove(name)),
+            _ => self.forget(kind, namespace, name),
+        }
+    }
+
+    /// Forgets every object of an inventory kind (before a relist replaces them).
+    pub fn clear(&mut self, kind: &Kind) {
+        match kind.reading {
+            Reading::Metadata if kind.kind == "Node" => self.clear_nodes(),
+            Reading::Metadata => self.clear_namespaces(),
+            Reading::Volume => self.persistent_volumes.clear(),
+            Reading::Claim => self.claims.clear(),
+            Reading::Pod => self.pods.clear(),
+            Reading::StorageClass => self.storage_classes.clear(),
+            _ => self.forget_all(kind),
+        }
+    }
 }
 
 labels_only!(Namespace, "Namespace", insert_namespace_meta, remove_namespace, clear_namespaces);
 labels_only!(PartialObjectMeta<Namespace>, "Namespace", insert_namespace_meta, remove_namespace, clear_namespaces);
 labels_only!(Node, "Node", insert_node_meta, remove_node, clear_nodes);
 labels_only!(PartialObjectMeta<Node>, "Node", insert_node_meta, remove_node, clear_nodes);
-
-impl Tracked for PersistentVolume {
-    const KIND: &'static str = "PersistentVolume";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.insert_volume(Volume::from(self));
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.persistent_volumes.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.persistent_volumes.clear();
-    }
-}
-
-impl Tracked for PersistentVolumeClaim {
-    const KIND: &'static str = "PersistentVolumeClaim";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.insert_claim(Claim::from(self));
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        remove_namespaced(&mut inventory.claims, self.namespace(), &name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.claims.clear();
-    }
-}
-
-impl Tracked for StorageClass {
-    const KIND: &'static str = "StorageClass";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn insert_into(self, inventory: &mut Inventory) {
-        let name = name_of(&self.metadata);
-        let class = StorageClass {
-            metadata: trim_meta(self.metadata, true),
-            allowed_topologies: self.allowed_topologies,
-            volume_binding_mode: self.volume_binding_mode,
-            provisioner: self.provisioner,
-            ..Default::default()
-        };
-        inventory.storage_classes.insert(name, class);
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        inventory.storage_classes.remove(&name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.storage_classes.clear();
-    }
-}
-
-impl Tracked for K8sPod {
-    const KIND: &'static str = "Pod";
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    /// Keeps the labels and the claims a pod mounts: a binding needs its classes.
-    fn insert_into(self, inventory: &mut Inventory) {
-        inventory.insert_pod(Pod::from(self));
-    }
-    fn remove_from(&self, inventory: &mut Inventory) {
-        remove_namespaced(&mut inventory.pods, self.namespace(), &name_of(&self.metadata));
-    }
-    fn clear(inventory: &mut Inventory) {
-        inventory.pods.clear();
-    }
-}
 
 fn remove_namespaced<T>(map: &mut HashMap<String, HashMap<String, T>>, ns: &str, name: &str) {
     if let Some(inner) = map.get_mut(ns) {

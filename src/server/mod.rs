@@ -1,8 +1,9 @@
 //! `sovereign serve`: the webhook over HTTPS, metrics over HTTP, fed by files or watchers.
 
 mod body_limit;
-mod kept;
-mod standalone;
+pub mod discovery;
+mod objects;
+pub mod standalone;
 pub mod telemetry;
 pub mod tls;
 pub mod watch;
@@ -110,12 +111,10 @@ impl Server {
                 state.pods = Some(Arc::new(watch::LivePods(client.clone())));
                 let channel = config.audit.as_ref().map(|_| Notifier::channel());
                 let state = Arc::new(state);
-                let notifier = channel.as_ref().map(|(notifier, _)| notifier.clone());
-                kept::start(&client, &state, &notifier);
-                watch::start(client.clone(), state.clone(), notifier);
-                if let (Some(audit), Some((notifier, changes))) = (config.audit.clone(), channel) {
+                watch::start(client.clone(), state.clone(), channel.as_ref().map(|(notifier, _)| notifier.clone()));
+                if let (Some(audit), Some((_, changes))) = (config.audit.clone(), channel) {
                     tracing::info!(lease = %audit.lease.name, namespace = %audit.lease.namespace, identity = %audit.lease.identity, interval = ?audit.interval, "audit enabled");
-                    running = Some(crate::audit::start(client, state.clone(), audit, notifier, changes));
+                    running = Some(crate::audit::start(client, state.clone(), audit, changes));
                 }
                 state
             }

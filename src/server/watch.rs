@@ -1,17 +1,19 @@
-//! Cluster mode: kube-rs watchers feed the inventory and the policy index. Requests never
-//! wait on them; a relist replaces a kind's objects in one step.
+//! Cluster mode: kube-rs watchers feed the inventory, the policy index and the audit.
+//! Requests never wait on them; a relist replaces a kind's objects in one step. Namespaces
+//! and Nodes are watched metadata-only; every other kind through `objects.rs`, one watch
+//! per kind shared by the inventory and the audit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt, future::BoxFuture};
-use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
-use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::audit::{Change, Notifier, Touched};
 use crate::inventory::Tracked;
@@ -20,23 +22,21 @@ use crate::state::{PodSource, State};
 
 pub const POLICIES: &str = "SovereigntyPolicy";
 
-/// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched.
+/// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched
+/// (those the API server does not serve are marked synced once discovery says so).
 pub fn sources() -> impl Iterator<Item = &'static str> {
     crate::kinds::with(|roles| roles.watched).map(|k| k.cache_name())
 }
 
 /// Starts every watcher; each runs until the process ends, retrying with backoff. With
-/// `audit`, each also tells the audit what changed once the inventory has taken it.
+/// `audit`, each also tells the audit what changed once the inventory has taken it, and
+/// the audited kinds are watched too.
 pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     let config = watcher::Config::default;
     let to = |state: &Arc<State>| (state.clone(), audit.clone());
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Namespace>>::all(client.clone()), config()));
     spawn_inventory(to(&state), watcher(Api::<PartialObjectMeta<Node>>::all(client.clone()), config()));
-    spawn_inventory(to(&state), watcher(Api::<PersistentVolume>::all(client.clone()), config()));
-    spawn_inventory(to(&state), watcher(Api::<PersistentVolumeClaim>::all(client.clone()), config()));
-    spawn_inventory(to(&state), watcher(Api::<StorageClass>::all(client.clone()), config()));
-    // Bindings only concern pods not yet scheduled.
-    spawn_inventory(to(&state), watcher(Api::<Pod>::all(client.clone()), config().fields("spec.nodeName=")));
+    super::objects::start(&client, &state, &audit);
     let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(policies);
@@ -120,16 +120,7 @@ fn audit_change<K: Tracked + Serialize>(event: &watcher::Event<K>) -> Option<Cha
 /// A hash of what evaluation can read: labels, annotations and spec, not status or
 /// bookkeeping (resourceVersion, managedFields), so heartbeats hash the same.
 fn fingerprint<K: Tracked + Serialize>(object: &K) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut value = serde_json::to_value(object).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.remove("status");
-        let meta = object.meta();
-        map.insert("metadata".into(), serde_json::json!({ "labels": meta.labels, "annotations": meta.annotations }));
-    }
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    value.to_string().hash(&mut hasher);
-    hasher.finish()
+    super::objects::fingerprint(&serde_json::to_value(object).unwrap_or_default())
 }
 
 /// The policies seen so far; every change recompiles the index and swaps it in.
@@ -195,9 +186,11 @@ impl PolicyStore {
 pub struct LivePods(pub Client);
 
 impl PodSource for LivePods {
-    fn fetch<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<Option<Pod>, String>> {
+    fn fetch<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<Option<Value>, String>> {
         Box::pin(async move {
-            Api::<Pod>::namespaced(self.0.clone(), namespace).get_opt(name).await.map_err(|e| e.to_string())
+            let pod =
+                Api::<Pod>::namespaced(self.0.clone(), namespace).get_opt(name).await.map_err(|e| e.to_string())?;
+            pod.map(|pod| serde_json::to_value(pod).map_err(|e| e.to_string())).transpose()
         })
     }
 }
@@ -244,17 +237,10 @@ mod tests {
 
     #[test]
     fn the_watchers_started_are_the_kinds_the_table_marks_watched() {
-        let started = [
-            POLICIES,
-            <PartialObjectMeta<Namespace> as Tracked>::KIND,
-            <PartialObjectMeta<Node> as Tracked>::KIND,
-            <PersistentVolume as Tracked>::KIND,
-            <PersistentVolumeClaim as Tracked>::KIND,
-            <StorageClass as Tracked>::KIND,
-            <Pod as Tracked>::KIND,
-        ];
-        let kept = crate::kinds::kept_whole().map(|k| k.cache_name());
-        let mut started: Vec<&str> = started.into_iter().chain(kept).collect();
+        let started =
+            [POLICIES, <PartialObjectMeta<Namespace> as Tracked>::KIND, <PartialObjectMeta<Node> as Tracked>::KIND];
+        let inventory = super::super::objects::kinds(false).map(|k| k.cache_name());
+        let mut started: Vec<&str> = started.into_iter().chain(inventory).collect();
         started.sort();
         let mut watched: Vec<&str> = sources().collect();
         watched.sort();
@@ -268,12 +254,12 @@ mod tests {
         apply(&state, &mut buffer, Event::Apply(node("stale", "us-east-1")));
         apply(&state, &mut buffer, Event::Init);
         apply(&state, &mut buffer, Event::InitApply(node("jkt-1", "ap-southeast-3")));
-        assert!(state.read_inventory().nodes.contains_key("stale"), "old objects serve until the list is done");
+        assert!(state.read_inventory().node("stale").is_some(), "old objects serve until the list is done");
         assert!(state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node cache not synced")));
         apply(&state, &mut buffer, Event::InitDone);
         let inventory = state.read_inventory();
-        assert!(!inventory.nodes.contains_key("stale"), "a relist forgets objects deleted meanwhile");
-        assert_eq!(inventory.nodes["jkt-1"]["topology.kubernetes.io/region"], "ap-southeast-3");
+        assert!(inventory.node("stale").is_none(), "a relist forgets objects deleted meanwhile");
+        assert_eq!(inventory.node("jkt-1").unwrap()["topology.kubernetes.io/region"], "ap-southeast-3");
         drop(inventory);
         assert!(!state.readiness.check().unwrap_err().iter().any(|p| p.contains("Node")));
     }
@@ -284,30 +270,9 @@ mod tests {
         let mut buffer = None;
         apply(&state, &mut buffer, Event::Apply(node("n", "ap-southeast-3")));
         apply(&state, &mut buffer, Event::Apply(node("n", "us-east-1")));
-        assert_eq!(state.read_inventory().nodes["n"]["topology.kubernetes.io/region"], "us-east-1");
+        assert_eq!(state.read_inventory().node("n").unwrap()["topology.kubernetes.io/region"], "us-east-1");
         apply(&state, &mut buffer, Event::Delete(node("n", "us-east-1")));
-        assert!(state.read_inventory().nodes.is_empty());
-    }
-
-    #[test]
-    fn watched_objects_are_trimmed_to_what_evaluation_reads() {
-        let state = state();
-        let pv: PersistentVolume = serde_json::from_value(serde_json::json!({
-            "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": { "name": "pv", "annotations": { "big": "x".repeat(1000) }, "managedFields": [{}] },
-            "spec": { "capacity": { "storage": "1Gi" }, "claimRef": { "namespace": "a", "name": "b" },
-                      "nfs": { "server": "s", "path": "/p" } },
-            "status": { "phase": "Bound" }
-        }))
-        .unwrap();
-        apply(&state, &mut None, Event::Apply(pv));
-        let inventory = state.read_inventory();
-        let kept = &inventory.persistent_volumes["pv"];
-        // The compact form holds only what evaluation reads: name, labels, claim, class, affinity.
-        assert_eq!(kept.meta.name.as_deref(), Some("pv"));
-        assert!(kept.meta.labels.is_none() && kept.storage_class_name.is_none() && kept.node_terms.is_none());
-        let claim = kept.claim_ref.as_ref().unwrap();
-        assert_eq!((claim.namespace.as_deref(), claim.name.as_deref()), (Some("a"), Some("b")));
+        assert!(state.read_inventory().nodes().next().is_none());
     }
 
     #[test]

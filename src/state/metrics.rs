@@ -45,6 +45,16 @@ struct ErrorLabel {
     error: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WhatLabel {
+    what: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScopeLabel {
+    scope: String,
+}
+
 type HistogramFamily = Family<KindLabel, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
@@ -60,6 +70,8 @@ pub struct Metrics {
     /// The label sets `audit_violations` has now, so vanished ones can be removed.
     audit_labels: Mutex<BTreeSet<ViolationLabels>>,
     audit_leader: Gauge,
+    audit_writes: Family<WhatLabel, Counter>,
+    audit_passes: Family<ScopeLabel, Counter>,
     errors: Family<ErrorLabel, Counter>,
 }
 
@@ -82,6 +94,8 @@ impl Default for Metrics {
             audit_violations: Family::default(),
             audit_labels: Mutex::default(),
             audit_leader: Gauge::default(),
+            audit_writes: Family::default(),
+            audit_passes: Family::default(),
             errors: Family::default(),
             registry: Registry::default(),
         };
@@ -113,6 +127,16 @@ impl Default for Metrics {
             "audit_leader",
             "1 while this replica holds the audit Lease and writes results",
             m.audit_leader.clone(),
+        );
+        registry.register(
+            "audit_writes",
+            "Writes this replica made to the cluster for the audit, by what (status, event, report); only the Lease holder writes",
+            m.audit_writes.clone(),
+        );
+        registry.register(
+            "audit_passes",
+            "Audit passes this replica ran, by scope (full: everything re-judged; changes: what a change touched)",
+            m.audit_passes.clone(),
         );
         registry.register("errors", "Errors by kind", m.errors.clone());
         Metrics { registry, ..m }
@@ -163,6 +187,15 @@ impl Metrics {
 
     pub fn set_audit_leader(&self, leading: bool) {
         self.audit_leader.set(i64::from(leading));
+    }
+
+    pub fn audit_write(&self, what: &str) {
+        self.audit_writes.get_or_create(&WhatLabel { what: what.to_string() }).inc();
+    }
+
+    pub fn audit_pass(&self, full: bool) {
+        let scope = if full { "full" } else { "changes" };
+        self.audit_passes.get_or_create(&ScopeLabel { scope: scope.to_string() }).inc();
     }
 
     pub fn error(&self, error: &str) {

@@ -21,7 +21,7 @@ pub trait PodSource: Send + Sync {
         &'a self,
         namespace: &'a str,
         name: &'a str,
-    ) -> futures::future::BoxFuture<'a, Result<Option<k8s_openapi::api::core::v1::Pod>, String>>;
+    ) -> futures::future::BoxFuture<'a, Result<Option<serde_json::Value>, String>>;
 }
 
 pub struct State {

@@ -2,6 +2,8 @@
 //! written as the YAML a person would apply.
 #![allow(dead_code)]
 
+pub mod placement;
+
 use serde_json::Value;
 use sovereign::evaluate::{Context, Decision, Object, Verdict, evaluate};
 use sovereign::inventory::Inventory;

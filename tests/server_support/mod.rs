@@ -1,5 +1,6 @@
-//! Helpers for `tests/server.rs`: certificates made at runtime, a real server on ephemeral
-//! ports, clients that trust exactly the CAs a test chooses, and AdmissionReview plumbing.
+//! Helpers for the server and admission tests: the admission routes in process, a real
+//! server on ephemeral ports with certificates made at runtime, clients that trust exactly
+//! the CAs a test chooses, and AdmissionReview plumbing.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -13,9 +14,10 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
 use sovereign::admission::Limits;
+use sovereign::policy::PolicySet;
 use sovereign::server::tls::CertFiles;
 use sovereign::server::{ServeConfig, Server, Source};
-use sovereign::state::State;
+use sovereign::state::{Readiness, State};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -92,6 +94,86 @@ pub fn replace_file(path: &Path, contents: &[u8]) {
 pub fn write_pair(files: &CertFiles, cert_pem: &str, key_pem: &str) {
     replace_file(&files.key, key_pem.as_bytes());
     replace_file(&files.cert, cert_pem.as_bytes());
+}
+
+/// The pod the `pods/binding` fixtures bind: in gov-id, so it holds citizen-pii.
+pub const TEST_PODS: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: { name: web-pod, namespace: gov-id }
+spec:
+  containers:
+    - name: web
+      image: registry.example.go.id/web:1.0
+"#;
+
+/// Writes a file into `dir`; its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// ---------------------------------------------------------------------------------------
+// The admission routes in process
+
+/// The routes `sovereign serve` mounts, over the state it loads from the same files, called
+/// in process: no socket, no TLS. For what the answers say; what TLS, sockets, reloads,
+/// load and shutdown do is tested against a [`TestServer`].
+pub struct InProcess {
+    pub state: Arc<State>,
+    routes: axum::Router,
+    metrics: axum::Router,
+}
+
+impl InProcess {
+    pub fn start(setup: Setup) -> InProcess {
+        let (set, inventory) = sovereign::server::standalone::load(&setup.policies, &setup.inventory)
+            .unwrap_or_else(|e| panic!("the files do not load: {e}"));
+        let readiness = Readiness::new(Duration::from_secs(30));
+        readiness.certificates.store(true, std::sync::atomic::Ordering::Release);
+        let state = Arc::new(State::new(PolicySet::default(), inventory, readiness));
+        state.swap_policies(set);
+        InProcess {
+            routes: sovereign::admission::router(state.clone(), setup.limits),
+            metrics: sovereign::admission::metrics_router(state.clone()),
+            state,
+        }
+    }
+
+    /// One request to the routes; the status and the body as text.
+    pub async fn request(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, String) {
+        use tower::ServiceExt;
+        let routes = if path == "/metrics" { &self.metrics } else { &self.routes };
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("a request");
+        let response = routes.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("the body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// POSTs a body to /validate.
+    pub async fn post(&self, body: impl Into<Vec<u8>>) -> (u16, String) {
+        self.request("POST", "/validate", body.into()).await
+    }
+
+    /// POSTs a review that must be answered 200 with an AdmissionReview; the reply.
+    pub async fn review(&self, review: &Value) -> Reply {
+        let (status, body) = self.post(serde_json::to_vec(review).unwrap()).await;
+        assert_eq!(status, 200, "review {} answered {status}: {body}", uid_of(review));
+        Reply::parse(&body)
+    }
+
+    pub async fn metrics(&self) -> String {
+        let (status, text) = self.request("GET", "/metrics", Vec::new()).await;
+        assert_eq!(status, 200);
+        text
+    }
 }
 
 // ---------------------------------------------------------------------------------------
