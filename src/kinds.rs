@@ -57,8 +57,23 @@ pub enum Reading {
     /// Kept whole in the inventory and read where it is used (custom resources such as
     /// VolumeSnapshotClasses). Judged kinds of no typed inventory reading are kept whole too.
     Kept,
+    /// A copy of data or a place copies are kept (SPEC §12): read by `read/copies.rs`.
+    Copy(CopyReading),
     /// A cloud data store declared as an object (a bucket, a database): SPEC §13.
     Store(&'static StoreReading),
+}
+
+/// How a copy of data, or a place copies are kept, is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyReading {
+    /// A VolumeSnapshot.
+    Snapshot,
+    /// A VolumeSnapshotContent.
+    SnapshotContent,
+    /// A Velero Backup, or a Schedule (its `spec.template`).
+    Backup { schedule: bool },
+    /// A Velero BackupStorageLocation, or a VolumeSnapshotLocation.
+    BackupLocation { snapshots: bool },
 }
 
 impl Reading {
@@ -298,6 +313,86 @@ pub static KINDS: &[Kind] = &[
         reading: Reading::StorageClass,
         roles: roles(false, true, false, true),
         operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshot",
+        plural: "volumesnapshots",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Snapshot),
+        // In the inventory for the contents and restored claims that name it.
+        roles: roles(true, true, true, true),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotContent",
+        plural: "volumesnapshotcontents",
+        scope: Scope::Cluster,
+        reading: Reading::Copy(CopyReading::SnapshotContent),
+        roles: roles(true, false, true, false),
+        operations: CREATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "snapshot.storage.k8s.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotClass",
+        plural: "volumesnapshotclasses",
+        scope: Scope::Cluster,
+        reading: Reading::Kept,
+        roles: roles(false, true, false, true),
+        operations: NONE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "Backup",
+        plural: "backups",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Backup { schedule: false }),
+        // In the inventory for the locations they write to.
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "Schedule",
+        plural: "schedules",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::Backup { schedule: true }),
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "BackupStorageLocation",
+        plural: "backupstoragelocations",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::BackupLocation { snapshots: false }),
+        // Judged with everything that backs up to it when it moves.
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
+        owned_by_controller_skipped: false,
+    },
+    Kind {
+        group: "velero.io",
+        versions: &["v1"],
+        kind: "VolumeSnapshotLocation",
+        plural: "volumesnapshotlocations",
+        scope: Scope::Namespaced,
+        reading: Reading::Copy(CopyReading::BackupLocation { snapshots: true }),
+        roles: roles(true, true, true, true),
+        operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
     },
     // Cloud data stores (SPEC §13). Buckets are also kept in the inventory: replication

@@ -2,6 +2,7 @@
 //! build them from JSON live in [`crate::read`]; the table that says what each kind is, in
 //! [`crate::kinds`].
 
+use crate::inventory::copies::DataCopy;
 use serde_json::Value;
 
 use crate::inventory::{Claim, Meta, PodSpec, Volume};
@@ -29,6 +30,8 @@ pub enum Object {
     Claim(Claim),
     Volume(Volume),
     Binding(Binding),
+    /// A copy of data, or a place copies are kept (SPEC §12).
+    Copy(DataCopy),
     Policy {
         meta: Meta,
         policy: Box<SovereigntyPolicy>,
@@ -91,6 +94,7 @@ impl Object {
     pub fn known_kind(&self) -> Option<&'static Kind> {
         let (group, kind) = match self {
             Object::Workload { kind, .. } | Object::Store(Store { kind, .. }) => return Some(kind),
+            Object::Copy(copy) => return Some(copy.kind()),
             Object::Other { group, kind, .. } => {
                 return match group {
                     Some(group) => kinds::find(group, kind),
@@ -127,6 +131,7 @@ impl Object {
             Object::Claim(o) => &o.meta,
             Object::Volume(o) => &o.meta,
             Object::Binding(o) => &o.meta,
+            Object::Copy(o) => o.meta(),
             Object::Store(o) => &o.meta,
         }
     }

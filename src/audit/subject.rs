@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::inventory::copies::DataCopy;
 use crate::inventory::{Labels, PodSpec, VolumeSource};
 use crate::kinds;
 use crate::object::{Object, ObjectError};
@@ -132,6 +133,9 @@ impl Subject {
                 }
             }
             Object::Claim(claim) => {
+                if let Some(source) = claim.data_source.as_ref().filter(|s| s.is_claim() && s.namespace.is_none()) {
+                    claims.insert(source.name.clone());
+                }
                 classes.insert(claim.storage_class_name.clone().unwrap_or_default());
                 volume = non_empty(&claim.volume_name);
             }
@@ -139,7 +143,10 @@ impl Subject {
                 classes.insert(pv.storage_class_name.clone().unwrap_or_default());
                 claim_ref = pv.claim_ref.as_ref().and_then(|r| Some((non_empty(&r.namespace)?, non_empty(&r.name)?)));
             }
-            Object::Binding(_) | Object::Policy { .. } | Object::Store(_) | Object::Other { .. } => {}
+            // A snapshot is re-judged when its source claim changes; what else a copy reads
+            // (classes, locations, backups) is kept whole, and a change to it re-judges all.
+            Object::Copy(DataCopy::Snapshot(snapshot)) => claims.extend(snapshot.source_claim.clone()),
+            Object::Binding(_) | Object::Policy { .. } | Object::Store(_) | Object::Other { .. } | Object::Copy(_) => {}
         }
         Ok(Subject {
             key,

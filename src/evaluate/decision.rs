@@ -92,11 +92,41 @@ pub enum Holder {
     Volume,
     /// The scheduler binding a pod to a node.
     Binding { node: String },
+    /// A volume snapshot's copy of a claim (`namespace/name`) or of a volume (by CSI
+    /// handle), stored where its VolumeSnapshotClass (and `driver`) says (SPEC §12).
+    Snapshot {
+        claim: Option<String>,
+        volume: Option<String>,
+        class: Option<String>,
+        driver: Option<String>,
+        store: SnapshotStore,
+    },
+    /// A Velero backup's copy of `namespaces`, written to a BackupStorageLocation, or its
+    /// volume snapshots kept through a VolumeSnapshotLocation (`snapshots`); `location`
+    /// `None` when none could be found. `alternatives`: locations of the same kind within
+    /// the allowed regions, for the fix.
+    Backup { namespaces: Vec<String>, location: Option<String>, snapshots: bool, alternatives: Vec<String> },
+    /// The backups a Backup or Schedule writes to the location being judged, copying
+    /// `namespaces`.
+    BackedUpBy { kind: String, namespace: String, name: String, namespaces: Vec<String> },
     /// A cloud data store itself (SPEC §13): `noun` says what it is (`bucket`), `location`
     /// where its location is read from.
     Store { noun: String, provider: String, location: String },
     /// A copy of a store's data somewhere else.
     Replica(Replica),
+}
+
+/// What says where a snapshot is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotStore {
+    /// The VolumeSnapshotClass's region label.
+    Label,
+    /// The driver's location parameter, by name.
+    Parameter(&'static str),
+    /// The source volume's region (the driver keeps snapshots with the volume).
+    SourceVolume,
+    /// Nothing sovereign can read.
+    Unknown,
 }
 
 /// Where a store keeps a copy of its data.

@@ -30,6 +30,8 @@ pub(super) enum Category {
     Network,
     /// A volume that exists, or a node the scheduler chose: always judged.
     Fixed,
+    /// A copy of data (a snapshot, a backup): always judged (SPEC §12).
+    Copy,
     /// A cloud data store or one of its replicas: always judged.
     Store,
 }

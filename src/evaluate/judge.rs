@@ -204,7 +204,7 @@ fn tolerated(policy: &CompiledPolicy, category: Category) -> bool {
     match category {
         Category::Storage => policy.volumes.unconfined_storage == VolumeAction::Allow,
         Category::Network => policy.volumes.network_volumes == VolumeAction::Allow,
-        Category::Placement | Category::Fixed | Category::Store => false,
+        Category::Placement | Category::Fixed | Category::Copy | Category::Store => false,
     }
 }
 

@@ -4,9 +4,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::classify::DATA_CLASS_LABEL;
-use super::decision::{Confinement, Holder, Location, Replica};
+use super::copies::REGION_LABEL as COPIES_REGION_LABEL;
+use super::decision::{Confinement, Holder, Location, Replica, SnapshotStore};
 use super::evidence::COPIED_REGION_LABEL;
 use super::exposure::{Category, Exposure};
+use super::snapshot::GCE_LOCATIONS;
 use super::topology::{DEPRECATED_REGION_LABEL, Reach, RegionLabels, ZONE_LABEL};
 use crate::catalog::{self, Resolution};
 use crate::inventory::Inventory;
@@ -41,11 +43,81 @@ fn holder_phrase(holder: &Holder) -> String {
         Holder::Claim => "its storage".into(),
         Holder::Volume => "its data".into(),
         Holder::Binding { .. } => "the scheduler".into(),
+        Holder::Snapshot { claim, volume, class, .. } => {
+            let mut out = match (claim, volume) {
+                (Some(claim), _) => format!("its copy of PersistentVolumeClaim {claim}"),
+                (None, Some(volume)) => format!("its copy of volume {volume}"),
+                (None, None) => "its copy".to_string(),
+            };
+            if let Some(class) = class {
+                write!(out, " through VolumeSnapshotClass {class}").unwrap();
+            }
+            out
+        }
+        Holder::Backup { namespaces, location, snapshots, .. } => {
+            let what = if *snapshots { "volume snapshots" } else { "backup" };
+            let mut out = format!("its {what} of {}", namespaces_text(namespaces));
+            match (location, snapshots) {
+                (Some(l), false) => write!(out, " written to BackupStorageLocation {l}").unwrap(),
+                (Some(l), true) => write!(out, " kept through VolumeSnapshotLocation {l}").unwrap(),
+                (None, _) => {}
+            }
+            out
+        }
+        Holder::BackedUpBy { kind, namespace, name, namespaces } => {
+            format!("the copy of {} that {kind} {namespace}/{name} writes to it", namespaces_text(namespaces))
+        }
         Holder::Store { .. } => "it".into(),
         Holder::Replica(Replica::Paired { redundancy, region }) => {
             format!("its {redundancy} replica, in the region Azure pairs with {region},")
         }
         Holder::Replica(Replica::Destination { bucket }) => format!("its replica in bucket {bucket}"),
+    }
+}
+
+/// `namespace gov-id` or `namespaces gov-id, shop`.
+fn namespaces_text(namespaces: &[String]) -> String {
+    match namespaces {
+        [] => "no namespace".into(),
+        [one] => format!("namespace {one}"),
+        many => format!("namespaces {}", list(many.iter().map(String::as_str), LISTED_REGIONS)),
+    }
+}
+
+/// The fix for a copy stored outside the allowed regions: where to store it instead.
+fn copy_fix(holder: &Holder, suggested: &[String]) -> String {
+    let among = list(suggested.iter().map(String::as_str), 4);
+    let of_cloud = |provider: catalog::Provider| {
+        suggested.iter().find(|r| provider.region(r).is_some()).cloned().unwrap_or_else(|| "<an allowed region>".into())
+    };
+    let elsewhere = format!("use a VolumeSnapshotClass that stores snapshots in [{among}]");
+    match holder {
+        Holder::Snapshot { class: Some(class), store, .. } => match store {
+            SnapshotStore::Label => format!(
+                "{elsewhere}; VolumeSnapshotClass {class} is labelled {COPIES_REGION_LABEL} outside them (correct the label if it is wrong)"
+            ),
+            SnapshotStore::Parameter(key) => {
+                let provider = if *key == GCE_LOCATIONS { catalog::Provider::Gcp } else { catalog::Provider::Azure };
+                format!("set `{key}: {}` on VolumeSnapshotClass {class}", of_cloud(provider))
+            }
+            SnapshotStore::SourceVolume => format!(
+                "its driver keeps snapshots with the source volume: snapshot a claim whose volume is in [{among}], or {elsewhere}"
+            ),
+            SnapshotStore::Unknown => elsewhere,
+        },
+        Holder::Backup { alternatives, snapshots, .. } => {
+            let kind = if *snapshots { "VolumeSnapshotLocation" } else { "BackupStorageLocation" };
+            match alternatives.first() {
+                Some(alternative) => format!("use {kind} {alternative}"),
+                None => format!(
+                    "use a {kind} in [{among}] (labelled {COPIES_REGION_LABEL}, or with spec.config.region for the AWS plugin), or exclude the classified namespaces"
+                ),
+            }
+        }
+        Holder::BackedUpBy { kind, namespace, name, .. } => format!(
+            "keep this location in [{among}], or point {kind} {namespace}/{name} at another location there first"
+        ),
+        _ => elsewhere,
     }
 }
 
@@ -59,6 +131,10 @@ impl Holder {
             Holder::Claim => "claim".into(),
             Holder::Volume => "volume".into(),
             Holder::Binding { .. } => "binding".into(),
+            Holder::Snapshot { .. } => "snapshot".into(),
+            Holder::Backup { snapshots: false, .. } => "backup".into(),
+            Holder::Backup { snapshots: true, .. } => "volume snapshots".into(),
+            Holder::BackedUpBy { kind, namespace, name, .. } => format!("backups of {kind} {namespace}/{name}"),
             Holder::Store { noun, .. } => noun.clone(),
             Holder::Replica(Replica::Paired { redundancy, .. }) => format!("replica ({redundancy}, paired region)"),
             Holder::Replica(Replica::Destination { bucket }) => format!("replica (bucket {bucket})"),
@@ -152,6 +228,7 @@ pub(crate) fn violation(
             list(suggested.iter().map(String::as_str), 4),
             policy.name
         ),
+        (_, Category::Copy) => copy_fix(&exposure.holder, suggested),
         (_, Category::Store) => store_fix(&exposure.holder, class, policy),
         (_, Category::Fixed) if exposure.bound_volume.is_some() => format!(
             "keep the data on a PersistentVolume in [{}]; PersistentVolume {} is not",

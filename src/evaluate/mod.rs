@@ -8,7 +8,9 @@
 //! - `placement`, `storage`, `topology`: where pods, claims and volumes can be;
 //! - `judge`: the verdict, class by class; `message`: every sentence, from that data.
 
+mod backup;
 mod classify;
+mod copies;
 mod decision;
 mod evidence;
 mod exposure;
@@ -16,6 +18,7 @@ mod judge;
 mod message;
 mod pin;
 mod placement;
+mod snapshot;
 mod storage;
 mod store;
 mod topology;
@@ -24,10 +27,13 @@ use self::classify::classify;
 use self::exposure::{binding_exposure, claim_classes, claim_exposure, pod_exposures, volume_exposure};
 use self::judge::Judge;
 use crate::inventory::Inventory;
+use crate::inventory::copies::DataCopy;
 use crate::policy::{CompiledPolicy, PolicySet};
 
 pub use self::classify::DATA_CLASS_LABEL;
-pub use self::decision::{Caller, Confinement, Context, Decision, Holder, Location, Replica, Verdict, Violation};
+pub use self::decision::{
+    Caller, Confinement, Context, Decision, Holder, Location, Replica, SnapshotStore, Verdict, Violation,
+};
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};
@@ -62,6 +68,12 @@ pub fn evaluate<'a>(
             }
         }
         Object::Other { .. } => {}
+        Object::Copy(DataCopy::Snapshot(snapshot)) => {
+            snapshot::judge_snapshot(&mut judge, snapshot, inventory, policies)
+        }
+        Object::Copy(DataCopy::Content(content)) => snapshot::judge_content(&mut judge, content, inventory, policies),
+        Object::Copy(DataCopy::Backup(backup)) => backup::judge_backup(&mut judge, backup, inventory, policies),
+        Object::Copy(DataCopy::Location(location)) => backup::judge_location(&mut judge, location, inventory, policies),
         Object::Pod { meta, spec } => {
             let ns = judge.namespace();
             let inherited = claim_classes(spec, &[], ns, inventory);
@@ -81,7 +93,9 @@ pub fn evaluate<'a>(
         }
         Object::Claim(claim) => {
             let ns = judge.namespace();
-            let found = classify(&[claim.meta.labels.as_ref()], Some(ns), &[], inventory, policies);
+            // A clone or restore carries the classes of what it copies (SPEC §12).
+            let inherited = copies::source_classes(claim, ns, inventory, policies);
+            let found = classify(&[claim.meta.labels.as_ref()], Some(ns), &inherited, inventory, policies);
             judge.classes(found, |p| claim_exposure(claim, Holder::Claim, p, inventory).into_iter().collect());
         }
         Object::Volume(pv) => {

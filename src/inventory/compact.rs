@@ -75,6 +75,8 @@ pub struct Volume {
     pub storage_class_name: Option<String>,
     /// The terms of `spec.nodeAffinity.required`; `None` without a required affinity.
     pub node_terms: Option<Vec<NodeTerm>>,
+    /// `spec.csi`: (driver, volumeHandle), which snapshot contents name their source by.
+    pub csi: Option<(String, String)>,
 }
 
 /// A PersistentVolumeClaim (or a StatefulSet's claim template).
@@ -84,6 +86,9 @@ pub struct Claim {
     pub volume_name: Option<String>,
     pub storage_class_name: Option<String>,
     pub selector: Option<LabelSelector>,
+    /// `spec.dataSourceRef`, else `spec.dataSource`: the claim or snapshot it is cloned or
+    /// restored from, whose data classes it carries (SPEC §12).
+    pub data_source: Option<super::copies::SourceRef>,
 }
 
 /// What a pod volume is, as far as location goes.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 mod compact;
+pub mod copies;
 mod kept;
 mod labels;
 mod tracked;
@@ -157,22 +158,6 @@ impl Inventory {
         }
     }
 
-    /// Keeps the annotations of a namespace that evaluation reads.
-    pub fn annotate_namespace(&mut self, namespace: &str, annotations: Labels) {
-        let read: Labels =
-            annotations.into_iter().filter(|(k, _)| NAMESPACE_ANNOTATIONS.contains(&k.as_str())).collect();
-        if read.is_empty() {
-            self.namespace_annotations.remove(namespace);
-        } else {
-            self.namespace_annotations.insert(namespace.to_string(), read);
-        }
-    }
-
-    /// A namespace's annotation, for those evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
-    pub fn namespace_annotation(&self, namespace: &str, name: &str) -> Option<&str> {
-        self.namespace_annotations.get(namespace)?.get(name).map(String::as_str)
-    }
-
     /// A node's labels.
     pub fn node(&self, name: &str) -> Option<&NodeLabels> {
         self.nodes.get(name)
@@ -196,8 +181,40 @@ impl Inventory {
         self.persistent_volumes.values()
     }
 
+    /// Every namespace, with its labels.
+    pub fn namespaces(&self) -> impl Iterator<Item = (&String, &Labels)> {
+        self.namespaces.iter()
+    }
+
+    /// The claims in a namespace.
+    pub fn claims_in(&self, namespace: &str) -> impl Iterator<Item = &Claim> {
+        self.claims.get(namespace).into_iter().flat_map(HashMap::values)
+    }
+
+    /// The pods in a namespace that the inventory keeps (in cluster mode, those not yet
+    /// scheduled).
+    pub fn pods_in(&self, namespace: &str) -> impl Iterator<Item = &Pod> {
+        self.pods.get(namespace).into_iter().flat_map(HashMap::values)
+    }
+
     pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
         self.storage_classes.get(name)
+    }
+
+    /// Keeps the annotations of a namespace that evaluation reads.
+    pub fn annotate_namespace(&mut self, namespace: &str, annotations: Labels) {
+        let read: Labels =
+            annotations.into_iter().filter(|(k, _)| NAMESPACE_ANNOTATIONS.contains(&k.as_str())).collect();
+        if read.is_empty() {
+            self.namespace_annotations.remove(namespace);
+        } else {
+            self.namespace_annotations.insert(namespace.to_string(), read);
+        }
+    }
+
+    /// A namespace's annotation, for those evaluation reads ([`NAMESPACE_ANNOTATIONS`]).
+    pub fn namespace_annotation(&self, namespace: &str, name: &str) -> Option<&str> {
+        self.namespace_annotations.get(namespace)?.get(name).map(String::as_str)
     }
 
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::compact::{Claim, ClaimRef, Meta, NodeTerm, Pod, PodSpec, PodVolume, Volume, VolumeSource};
+use super::copies::SourceRef;
 
 /// Any object, for its metadata alone (Namespaces, Nodes, kinds sovereign does not judge).
 #[derive(Deserialize)]
@@ -37,6 +38,15 @@ pub(crate) struct VolumeSpecWire {
     storage_class_name: Option<String>,
     #[serde(default)]
     node_affinity: Option<VolumeNodeAffinityWire>,
+    #[serde(default)]
+    csi: Option<CsiWire>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CsiWire {
+    driver: String,
+    volume_handle: String,
 }
 
 /// A PersistentVolume.
@@ -50,15 +60,16 @@ pub(crate) struct VolumeWire {
 
 impl From<VolumeWire> for Volume {
     fn from(wire: VolumeWire) -> Self {
-        let (claim_ref, storage_class_name, node_terms) = match wire.spec {
-            Some(s) => (s.claim_ref, s.storage_class_name, s.node_affinity.and_then(|a| a.required)),
-            None => (None, None, None),
+        let (claim_ref, storage_class_name, node_terms, csi) = match wire.spec {
+            Some(s) => (s.claim_ref, s.storage_class_name, s.node_affinity.and_then(|a| a.required), s.csi),
+            None => (None, None, None, None),
         };
         Volume {
             meta: wire.metadata.unwrap_or_default(),
             claim_ref,
             storage_class_name,
             node_terms: node_terms.map(|s| s.node_selector_terms),
+            csi: csi.map(|c| (c.driver, c.volume_handle)),
         }
     }
 }
@@ -72,6 +83,10 @@ pub(crate) struct ClaimSpecWire {
     storage_class_name: Option<String>,
     #[serde(default)]
     selector: Option<LabelSelector>,
+    #[serde(default)]
+    data_source: Option<SourceRef>,
+    #[serde(default)]
+    data_source_ref: Option<SourceRef>,
 }
 
 /// A PersistentVolumeClaim, or a claim template.
@@ -86,11 +101,15 @@ pub(crate) struct ClaimWire {
 impl From<ClaimWire> for Claim {
     fn from(wire: ClaimWire) -> Self {
         let spec = wire.spec;
-        let (volume_name, storage_class_name, selector) = match spec {
-            Some(s) => (s.volume_name, s.storage_class_name, s.selector),
-            None => (None, None, None),
+        let (volume_name, storage_class_name, selector, data_source) = match spec {
+            Some(s) => {
+                // dataSourceRef wins: it is the newer field, and the API server mirrors one into the other.
+                let source = s.data_source_ref.or(s.data_source.map(|r| SourceRef { namespace: None, ..r }));
+                (s.volume_name, s.storage_class_name, s.selector, source)
+            }
+            None => (None, None, None, None),
         };
-        Claim { meta: wire.metadata.unwrap_or_default(), volume_name, storage_class_name, selector }
+        Claim { meta: wire.metadata.unwrap_or_default(), volume_name, storage_class_name, selector, data_source }
     }
 }
 

@@ -47,6 +47,9 @@ pub struct ClassRule {
     pub extra_regions: Vec<String>,
     /// Every allowed region: the jurisdictions' and the extra ones.
     pub allowed: BTreeSet<String>,
+    /// The countries its jurisdictions name (upper case): a multi-region location is
+    /// allowed only when every country of it is one of these (SPEC §11).
+    pub countries: BTreeSet<String>,
     /// Multi-region locations allowed whole (catalog spelling): a store there is inside.
     pub locations: BTreeSet<String>,
     /// The class's own remediation, else its policy's.
@@ -311,6 +314,12 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
         }
         let mut allowed: BTreeSet<String> =
             c.allowed_regions.iter().flat_map(|r| catalog::places_of_region(r, &spec.providers)).collect();
+        let countries: BTreeSet<String> = spec
+            .jurisdictions
+            .iter()
+            .filter(|j| c.allowed_jurisdictions.contains(&j.name))
+            .flat_map(jurisdiction_countries)
+            .collect();
         let mut locations = locations_held(&[], &c.allowed_regions, &spec.providers);
         for j in &c.allowed_jurisdictions {
             if let Some((_, held)) = jurisdiction_locations.iter().find(|(n, _)| n == j) {
@@ -332,6 +341,7 @@ fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: usize) -> Res
             jurisdictions: c.allowed_jurisdictions.clone(),
             extra_regions: c.allowed_regions.clone(),
             allowed,
+            countries,
             locations,
             remediation: c.remediation.unwrap_or(spec.remediation),
         });

@@ -37,6 +37,7 @@ macro_rules! not_an_object {
     };
 }
 
+mod copies;
 mod one_pass;
 mod parts;
 mod text;
@@ -44,6 +45,7 @@ mod text;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use self::copies::kept_copy;
 pub use self::one_pass::{OnePass, OnePassObject};
 pub use self::parts::TypeOf;
 use self::parts::{Parts, Tree, build};

@@ -105,6 +105,8 @@ pub(super) enum Spec {
     Workload(WorkloadSpecWire),
     Claim(ClaimSpecWire),
     Volume(VolumeSpecWire),
+    /// A copy's spec, read whole (small) and then by `copies`.
+    Whole(Value),
 }
 
 /// Reads a spec in the shape of a kind's reading: the one thing that needs the kind first.
@@ -112,7 +114,10 @@ pub(super) struct SpecSeed(pub Option<Reading>);
 
 /// Whether the spec of a kind read this way is read at all.
 pub(super) fn reads_spec(reading: Option<Reading>) -> bool {
-    matches!(reading, Some(Reading::Pod | Reading::Workload { .. } | Reading::Claim | Reading::Volume))
+    matches!(
+        reading,
+        Some(Reading::Pod | Reading::Workload { .. } | Reading::Claim | Reading::Volume | Reading::Copy(_))
+    )
 }
 
 impl<'de> DeserializeSeed<'de> for SpecSeed {
@@ -127,6 +132,7 @@ impl<'de> DeserializeSeed<'de> for SpecSeed {
             Some(Reading::Claim) => or_absent(Option::deserialize(d)?, Spec::Claim),
             Some(Reading::Volume) => or_absent(Option::deserialize(d)?, Spec::Volume),
             Some(Reading::Workload { .. }) => or_absent(Option::deserialize(d)?, Spec::Workload),
+            Some(Reading::Copy(_)) => or_absent(Option::deserialize(d)?, Spec::Whole),
             _ => {
                 IgnoredAny::deserialize(d)?;
                 Spec::Unread
@@ -268,6 +274,10 @@ pub(super) fn assemble(
         (Reading::Policy, _) => {
             let policy = policy().map_err(malformed(kind, "."))?;
             Object::Policy { meta: policy.metadata.clone().into(), policy: Box::new(policy) }
+        }
+        (Reading::Copy(reading), spec) => {
+            let spec = if let Spec::Whole(v) = spec { Some(v) } else { None };
+            super::copies::copy(reading, kind, meta?.unwrap_or_default(), spec)?
         }
         (Reading::Store(_), _) => {
             let value = whole.ok_or_else(|| missing(kind, "metadata and spec"))?;

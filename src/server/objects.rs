@@ -112,7 +112,7 @@ impl Taker<'_> {
         tracing::info!(kind = self.kind.cache_name(), "cache synced");
         if let Some(audit) = self.audit {
             if self.inventory() {
-                audit.send(Change::InventoryRelisted(self.kind.kind));
+                audit.send(Change::InventoryRelisted(self.kind.cache_name()));
             }
             if self.audited().is_some() {
                 let subjects = objects.into_iter().filter_map(|o| subject(self.kind, o)).collect();
@@ -200,12 +200,10 @@ fn touched(kind: &'static Kind, namespace: &str, name: &str) -> Option<Touched> 
 /// store's, which may name its region). Objects a controller owns (left to their owner) and
 /// unreadable ones are not audited themselves.
 fn subject(kind: &'static Kind, mut object: Value) -> Option<Subject> {
-    let store = matches!(kind.reading, crate::kinds::Reading::Store(_));
+    let store = matches!(kind.reading, Reading::Store(_));
     if let Some(map) = object.as_object_mut() {
         map.remove("status");
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut)
-            && !store
-        {
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut).filter(|_| !store) {
             meta.remove("annotations");
         }
     }
