@@ -119,6 +119,9 @@ pub enum Replicas {
     AckRules,
     /// Crossplane `BucketReplicationConfiguration`: `spec.forProvider.rule[].destination`.
     CrossplaneRules,
+    /// A Crossplane S3 Bucket: the rules of the BucketReplicationConfigurations (kept in the
+    /// inventory) whose source it is.
+    CrossplaneReplicatedBy,
 }
 
 /// What sovereign does with objects of a kind.
@@ -407,7 +410,7 @@ pub static KINDS: &[Kind] = &[
     },
     // Cloud data stores (SPEC §13). Buckets are also kept in the inventory: replication
     // rules name them as destinations.
-    store("s3.aws.upbound.io", XP_V2, "Bucket", "buckets", Scope::Cluster, &XP_AWS, KEPT),
+    store("s3.aws.upbound.io", XP_V2, "Bucket", "buckets", Scope::Cluster, &XP_AWS_BUCKET, KEPT),
     store(
         "s3.aws.upbound.io",
         XP_AWS_S3_REPLICATION,
@@ -415,7 +418,7 @@ pub static KINDS: &[Kind] = &[
         "bucketreplicationconfigurations",
         Scope::Cluster,
         &XP_AWS_REPLICATION,
-        STORE,
+        KEPT,
     ),
     store(
         "rds.aws.upbound.io",
@@ -498,6 +501,7 @@ const fn located(provider: &'static str, path: &'static str, replicas: Replicas)
 }
 
 static XP_AWS: StoreReading = located("aws", "spec.forProvider.region", Replicas::None);
+static XP_AWS_BUCKET: StoreReading = located("aws", "spec.forProvider.region", Replicas::CrossplaneReplicatedBy);
 static XP_AWS_REPLICATION: StoreReading =
     StoreReading { provider: "aws", location: Locate::Nowhere, replicas: Replicas::CrossplaneRules };
 static XP_GCP_LOCATION: StoreReading = located("gcp", "spec.forProvider.location", Replicas::None);

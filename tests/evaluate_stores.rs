@@ -430,3 +430,30 @@ fn a_policy_with_a_bad_store_declaration_is_rejected_when_applied() {
         ],
     );
 }
+
+#[test]
+fn a_crossplane_bucket_names_the_replicas_its_replication_configurations_make() {
+    let kept = r#"
+apiVersion: s3.aws.upbound.io/v1beta1
+kind: Bucket
+metadata: { name: copy, annotations: { crossplane.io/external-name: citizens-copy-1 } }
+spec: { forProvider: { region: eu-west-1 } }
+---
+apiVersion: s3.aws.upbound.io/v1beta1
+kind: BucketReplicationConfiguration
+metadata: { name: citizens-to-copy }
+spec:
+  forProvider:
+    region: ap-southeast-3
+    bucket: citizens
+    rule: [{ status: Enabled, destination: [{ bucket: "arn:aws:s3:::citizens-copy-1" }] }]
+"#;
+    let bucket = crossplane("s3.aws.upbound.io/v1beta1", "Bucket", "citizen-pii", "region: ap-southeast-3");
+    let decision = judge(&bucket, &cluster(kept), &both());
+    assert_denied_saying(
+        &decision,
+        &["Bucket citizens", "its replica in bucket citizens-copy-1 is kept in region eu-west-1"],
+    );
+    assert_eq!(decision.violations.len(), 1, "the bucket itself is in Jakarta");
+    assert_verdict(&judge(&bucket, &cluster(""), &both()), Verdict::Allow);
+}

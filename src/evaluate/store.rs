@@ -205,8 +205,12 @@ pub(super) fn store_exposures(
                 out.push(Exposure::new(Category::Store, Holder::Replica(Replica::Destination { bucket }), reach));
             }
         }
-        Replicas::CrossplaneRules => {
-            for bucket in crossplane_destinations(value) {
+        Replicas::CrossplaneRules | Replicas::CrossplaneReplicatedBy => {
+            let destinations = match rule.replicas {
+                Replicas::CrossplaneRules => crossplane_destinations(value),
+                _ => replicated_by(value, inventory).flat_map(crossplane_destinations).collect(),
+            };
+            for bucket in destinations {
                 let found = crossplane_bucket(&bucket, inventory)
                     .map(|dest| {
                         let path = "spec.forProvider.region";
@@ -318,6 +322,27 @@ fn crossplane_destinations(value: &Value) -> Vec<String> {
     out
 }
 
+/// The source bucket a Crossplane BucketReplicationConfiguration replicates.
+fn replication_source(configuration: &Value) -> Option<String> {
+    string_at(configuration, "spec.forProvider.bucket")
+        .map(bucket_name)
+        .or_else(|| string_at(configuration, "spec.forProvider.bucketRef.name").map(str::to_string))
+}
+
+/// The BucketReplicationConfigurations in the inventory whose source is this bucket (by
+/// object name or external name).
+fn replicated_by<'i>(bucket: &'i Value, inventory: &'i Inventory) -> impl Iterator<Item = &'i Value> + 'i {
+    let names: Vec<&str> =
+        [bucket.pointer("/metadata/name").and_then(Value::as_str), annotation(bucket, EXTERNAL_NAME)]
+            .into_iter()
+            .flatten()
+            .collect();
+    let kind = kinds::find("s3.aws.upbound.io", "BucketReplicationConfiguration");
+    kind.into_iter()
+        .flat_map(|kind| inventory.kept_all(kind))
+        .filter(move |c| replication_source(c).is_some_and(|source| names.contains(&source.as_str())))
+}
+
 /// The Crossplane Bucket called `name`, by object name or by its external name.
 fn crossplane_bucket<'i>(name: &str, inventory: &'i Inventory) -> Option<&'i Value> {
     let kind = kinds::find("s3.aws.upbound.io", "Bucket")?;
@@ -332,9 +357,7 @@ pub(super) fn copied_classes(rule: &Rule, value: &Value, inventory: &Inventory) 
     if !matches!(rule.replicas, Replicas::CrossplaneRules) {
         return Vec::new();
     }
-    let source = string_at(value, "spec.forProvider.bucket")
-        .map(bucket_name)
-        .or_else(|| string_at(value, "spec.forProvider.bucketRef.name").map(str::to_string));
+    let source = replication_source(value);
     let label = |bucket: &Value| {
         let class = bucket.pointer("/metadata/labels").and_then(|l| l.get(super::DATA_CLASS_LABEL));
         class.and_then(Value::as_str).map(str::to_string)

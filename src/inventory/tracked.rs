@@ -65,11 +65,8 @@ macro_rules! labels_only {
                 &self.metadata
             }
             fn insert_into(self, inventory: &mut Inventory) {
-                inventory.$insert(
-                    name_of(&self.metadata),
-                    self.metadata.labels.unwrap_or_default(),
-                    self.metadata.annotations,
-                );
+                let (name, labels) = (name_of(&self.metadata), self.metadata.labels.unwrap_or_default());
+                inventory.$insert(name, labels, self.metadata.annotations);
             }
             fn remove_from(&self, inventory: &mut Inventory) {
                 inventory.$remove(&name_of(&self.metadata));
