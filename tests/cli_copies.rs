@@ -90,10 +90,10 @@ fn report_lists_each_copy_with_region_country_and_jurisdiction() {
     let out = Command::new(env!("CARGO_BIN_EXE_sovereign")).args(&args).current_dir(ROOT).output().unwrap();
     let csv = String::from_utf8_lossy(&out.stdout);
     for row in [
-        "VolumeSnapshot,gov-id,ktp-jakarta,citizen-pii,indonesia-pdp,snapshot,asia-southeast2,ID,ID,yes,allow,",
-        "VolumeSnapshot,gov-id,ktp-default,citizen-pii,indonesia-pdp,snapshot,ap-southeast-3,ID,ID,yes,allow,",
-        "Schedule,velero,nightly-all,citizen-pii,indonesia-pdp,backup,us-east-1,US,none,no,deny,",
-        "Backup,velero,ktp-jakarta,citizen-pii,indonesia-pdp,volume snapshots,ap-southeast-3,ID,ID,yes,allow,",
+        "VolumeSnapshot,gov-id,ktp-jakarta,citizen-pii,indonesia-pdp,snapshot,asia-southeast2,ID,ID,yes,allow,,,,,",
+        "VolumeSnapshot,gov-id,ktp-default,citizen-pii,indonesia-pdp,snapshot,ap-southeast-3,ID,ID,yes,allow,,,,,",
+        "Schedule,velero,nightly-all,citizen-pii,indonesia-pdp,backup,us-east-1,US,none,no,deny,,,,,",
+        "Backup,velero,ktp-jakarta,citizen-pii,indonesia-pdp,volume snapshots,ap-southeast-3,ID,ID,yes,allow,,,,,",
     ] {
         assert!(csv.lines().any(|l| l == row), "no row {row:?} in:\n{csv}");
     }

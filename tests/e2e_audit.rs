@@ -570,9 +570,9 @@ spec: { name: placed }
         .unwrap();
     let csv = String::from_utf8(out.stdout).unwrap();
     for row in [
-        "StorageAccount,audit-stores,insea,store-pii,audit-stores,storage account,southeastasia,SG,none,no,deny,",
-        "StorageAccount,audit-stores,insea,store-pii,audit-stores,replica (Standard_GRS, paired region),eastasia,HK,none,no,deny,",
-        "Bucket,audit-stores,placed,store-pii,audit-stores,bucket,ap-southeast-3,ID,ID,yes,allow,",
+        "StorageAccount,audit-stores,insea,store-pii,audit-stores,storage account,southeastasia,SG,none,no,deny,,,,,",
+        "StorageAccount,audit-stores,insea,store-pii,audit-stores,replica (Standard_GRS, paired region),eastasia,HK,none,no,deny,,,,,",
+        "Bucket,audit-stores,placed,store-pii,audit-stores,bucket,ap-southeast-3,ID,ID,yes,allow,,,,,",
     ] {
         let quoted = row.replace("replica (Standard_GRS, paired region)", "\"replica (Standard_GRS, paired region)\"");
         assert!(csv.lines().any(|l| l == row || l == quoted), "{row} missing from:\n{csv}");

@@ -120,7 +120,7 @@ fn a_snapshot_stored_in_another_region_says_where_and_the_parameter_to_set() {
 fn a_multi_region_is_outside_unless_every_country_of_it_is_allowed() {
     let class = snapshot_class("multi", "pd.csi.storage.gke.io", "", "storage-locations: asia");
     let decision = judge(&snapshot_of("data", Some("multi")), &cluster(&class), &id());
-    assert_denied_saying(&decision, &["may be stored in the gcp location asia (multi-region: ", "outside them"]);
+    assert_denied_saying(&decision, &["may be stored in the gcp location ASIA (multi-region: ", "outside them"]);
 
     // Under an EU policy, the `eu` multi-region lies wholly inside.
     let eu = r#"
