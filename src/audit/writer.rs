@@ -58,49 +58,24 @@ impl Writer {
 
     /// A Normal Event on an object let through by an exception (once per object and exception).
     pub async fn exception_used(&self, subject: &Subject, note: &str) -> kube::Result<()> {
-        let key = &subject.key;
-        let namespace =
-            if key.namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { key.namespace.as_str() };
-        let now = Timestamp::now();
-        let event = Event {
-            metadata: ObjectMeta {
-                name: Some(format!("{}.{:x}", key.name, now.as_nanosecond())),
-                namespace: Some(namespace.to_string()),
-                ..Default::default()
-            },
-            event_time: Some(MicroTime(now)),
-            type_: Some("Normal".into()),
-            reason: Some(EXCEPTION_USED.into()),
-            action: Some("Audit".into()),
-            note: Some(note.chars().take(NOTE_LIMIT).collect()),
-            reporting_controller: Some(format!("sovereignty.io/{MANAGER}")),
-            reporting_instance: Some(self.identity.clone()),
-            regarding: Some(ObjectReference {
-                api_version: Some(subject.api_version.clone()),
-                kind: Some(key.kind.clone()),
-                name: Some(key.name.clone()),
-                namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),
-                uid: (!subject.uid.is_empty()).then(|| subject.uid.clone()),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        Api::<Event>::namespaced(self.client.clone(), namespace)
-            .create(&PostParams::default(), &event)
-            .await
-            .map(|_| ())
+        self.event_on(subject, "Normal", EXCEPTION_USED, note.to_string()).await
     }
 
     /// A Warning Event on the object naming every violation (the first in full).
     pub async fn event(&self, subject: &Subject, finding: &Finding) -> kube::Result<()> {
-        let key = &subject.key;
-        let namespace =
-            if key.namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { key.namespace.as_str() };
-        let mut note = match finding.violations.as_slice() {
+        let note = match finding.violations.as_slice() {
             [one] => one.message.clone(),
             [first, rest @ ..] => format!("{} (and {} more violations)", first.message, rest.len()),
             [] => return Ok(()),
         };
+        self.event_on(subject, "Warning", REASON, note).await
+    }
+
+    /// An events.k8s.io Event about an audited object, its note cut to the API's limit.
+    async fn event_on(&self, subject: &Subject, type_: &str, reason: &str, mut note: String) -> kube::Result<()> {
+        let key = &subject.key;
+        let namespace =
+            if key.namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { key.namespace.as_str() };
         if note.len() > NOTE_LIMIT {
             let mut cut = NOTE_LIMIT - 3;
             while !note.is_char_boundary(cut) {
@@ -117,12 +92,13 @@ impl Writer {
                 ..Default::default()
             },
             event_time: Some(MicroTime(now)),
-            type_: Some("Warning".into()),
-            reason: Some(REASON.into()),
+            type_: Some(type_.into()),
+            reason: Some(reason.into()),
             action: Some("Audit".into()),
             note: Some(note),
             reporting_controller: Some(format!("sovereignty.io/{MANAGER}")),
             reporting_instance: Some(self.identity.clone()),
+            // The object's own kind: the audit's key may qualify it by group (`Bucket.s3...`).
             regarding: Some(ObjectReference {
                 api_version: Some(subject.api_version.clone()),
                 kind: Some(subject.object.kind().to_string()),
