@@ -114,6 +114,7 @@ fn text_output_shows_denials_with_their_message() {
     assert!(text.contains("DENY   Deployment gov-id/web"), "{text}");
     assert!(!text.contains("\x1b["), "no colour when stdout is not a terminal");
     assert!(text.contains("5 denied, 1 warned"), "{text}");
+    assert!(text.contains("11 objects: 5 denied, 1 warned, 0 audited, 0 exempt, 5 allowed"), "{text}");
 }
 
 #[test]

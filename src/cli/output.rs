@@ -51,7 +51,7 @@ pub fn text(report: &CheckReport, colour: bool) -> String {
         if excepted > 0 { format!("{exempt} exempt, {excepted} excepted") } else { format!("{exempt} exempt") };
     writeln!(
         out,
-        "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt} exempt, {pinned}{allow} allowed",
+        "\n{} objects: {deny} denied, {warn} warned, {audit} audited, {exempt}, {pinned}{allow} allowed",
         report.outcomes.len()
     )
     .unwrap();
