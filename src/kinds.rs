@@ -155,6 +155,9 @@ pub struct Kind {
     /// Objects owned by a controller are left to their owner, which carries the same
     /// template (ReplicaSets of a Deployment, Jobs of a CronJob).
     pub owned_by_controller_skipped: bool,
+    /// The operations the declassification guard sees it on (SPEC §14): an UPDATE that
+    /// takes a data class from it, a DELETE (of a policy) that leaves a class undefined.
+    pub guarded: &'static [&'static str],
 }
 
 impl Kind {
@@ -196,6 +199,8 @@ const fn roles(judged: bool, inventory: bool, audited: bool, watched: bool) -> R
 
 const CREATE: &[&str] = &["CREATE"];
 const CREATE_UPDATE: &[&str] = &["CREATE", "UPDATE"];
+const UPDATE: &[&str] = &["UPDATE"];
+const UPDATE_DELETE: &[&str] = &["UPDATE", "DELETE"];
 const NONE: &[&str] = &[];
 
 /// Judged at admission and re-judged by the audit.
@@ -212,6 +217,7 @@ const fn workload(group: &'static str, kind: &'static str, plural: &'static str,
         roles: WORKLOAD,
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE,
     }
 }
 
@@ -228,6 +234,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     workload("apps", "Deployment", "deployments", TemplateAt::Spec),
     Kind {
@@ -250,6 +257,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     Kind {
         group: "",
@@ -261,6 +269,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     Kind {
         group: "",
@@ -272,6 +281,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, false),
         operations: CREATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "sovereignty.io",
@@ -283,6 +293,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE_DELETE
     },
     Kind {
         group: "sovereignty.io",
@@ -294,6 +305,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "",
@@ -305,6 +317,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     Kind {
         group: "",
@@ -316,6 +329,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "storage.k8s.io",
@@ -327,6 +341,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -339,6 +354,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -350,6 +366,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, true, false),
         operations: CREATE,
         owned_by_controller_skipped: false,
+        guarded: UPDATE
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -361,6 +378,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "velero.io",
@@ -373,6 +391,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "velero.io",
@@ -384,6 +403,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "velero.io",
@@ -396,6 +416,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     Kind {
         group: "velero.io",
@@ -407,6 +428,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: NONE
     },
     // Cloud data stores (SPEC §13). Buckets are also kept in the inventory: replication
     // rules name them as destinations.
@@ -535,6 +557,7 @@ const fn store(
         roles,
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
+        guarded: if roles.judged { UPDATE } else { NONE },
     }
 }
 

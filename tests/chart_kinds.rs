@@ -66,28 +66,32 @@ fn has(rule: &Rule, key: &str, value: &str) -> bool {
 #[test]
 fn every_judged_kind_is_sent_to_the_webhook_on_its_operations() {
     let webhook = rules("validatingwebhookconfiguration.yaml");
-    for kind in kinds::with(|roles| roles.judged) {
-        let rule = webhook
-            .iter()
-            .find(|r| has(r, "apiGroups", kind.group) && has(r, "resources", kind.plural))
-            .unwrap_or_else(|| panic!("no webhook rule sends {} ({}/{})", kind.kind, kind.group, kind.plural));
-        for version in kind.versions {
-            assert!(has(rule, "apiVersions", version), "{} {version} is not sent", kind.kind);
-        }
-        for operation in kind.operations {
-            assert!(has(rule, "operations", operation), "{} {operation} is not sent", kind.kind);
+    for kind in KINDS.iter().filter(|k| k.roles.judged || !k.guarded.is_empty()) {
+        let sending: Vec<&Rule> =
+            webhook.iter().filter(|r| has(r, "apiGroups", kind.group) && has(r, "resources", kind.plural)).collect();
+        assert!(!sending.is_empty(), "no webhook rule sends {} ({}/{})", kind.kind, kind.group, kind.plural);
+        for operation in kind.operations.iter().chain(kind.guarded) {
+            let rule = sending.iter().find(|r| has(r, "operations", operation));
+            let rule = rule.unwrap_or_else(|| panic!("{} {operation} is not sent", kind.kind));
+            for version in kind.versions {
+                assert!(has(rule, "apiVersions", version), "{} {version} is not sent for {operation}", kind.kind);
+            }
         }
     }
 }
 
 #[test]
-fn the_webhook_is_sent_no_kind_the_table_does_not_judge() {
+fn the_webhook_is_sent_no_kind_or_operation_the_table_does_not_judge_or_guard() {
     for rule in rules("validatingwebhookconfiguration.yaml") {
         let (Some(groups), Some(resources)) = (rule.get("apiGroups"), rule.get("resources")) else { continue };
         for group in groups {
             for resource in resources {
-                let judged = KINDS.iter().any(|k| k.group == group && k.plural == resource && k.roles.judged);
-                assert!(judged, "the webhook is sent {group}/{resource}, which no row of the kinds table judges");
+                let row = KINDS.iter().find(|k| k.group == group && k.plural == resource);
+                let row = row.unwrap_or_else(|| panic!("the webhook is sent {group}/{resource}, which no row names"));
+                for operation in rule.get("operations").into_iter().flatten() {
+                    let known = row.operations.iter().chain(row.guarded).any(|o| o == operation);
+                    assert!(known, "the webhook is sent {operation} of {group}/{resource}, which the table neither judges nor guards");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The admission HTTP edge: thin handlers around the evaluation core.
 
+mod declassify;
 mod mutate;
 pub mod review;
 mod router;

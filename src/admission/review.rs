@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::evaluate::{Caller, Context, Decision, Object, Verdict, evaluate};
+use super::declassify;
+use crate::evaluate::{Caller, Context, Decision, Object, ObjectError, Verdict, evaluate};
+use crate::kinds;
 use crate::read::{Incoming, OnePass, TextField, TypeOf};
 use crate::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -102,6 +105,10 @@ pub(super) struct Request<O> {
     #[serde(default)]
     pub user_info: UserInfo,
     pub object: Option<O>,
+    /// The object as it was (UPDATE, DELETE), kept as text: only the declassification
+    /// guard reads it, for the kinds and operations the table guards.
+    #[serde(default)]
+    pub old_object: Option<Box<RawValue>>,
     #[serde(default)]
     pub dry_run: Option<bool>,
 }
@@ -134,34 +141,53 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         verdict: "allow",
         dry_run: request.dry_run.unwrap_or(false),
     };
-    if !matches!(request.operation.as_str(), "CREATE" | "UPDATE") {
+    // What the table says of the kind: the operations it is judged on, and those the
+    // declassification guard sees it on. A kind the table does not know is judged on CREATE
+    // and UPDATE, and read as one sovereign leaves alone.
+    let row = kinds::find(&request.kind.group, &kind);
+    let operation = request.operation.as_str();
+    let judged = matches!(operation, "CREATE" | "UPDATE") && row.is_none_or(|k| k.operations.contains(&operation));
+    let guarded = request.sub_resource.is_none() && row.is_some_and(|k| k.guarded.contains(&operation));
+    if !judged && !guarded {
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let raw = request
-        .object
-        .ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?;
-    if request.operation == "UPDATE" && raw.deleting() {
+    let raw = match (request.object, operation) {
+        (None, "DELETE") => None,
+        (raw, _) => {
+            Some(raw.ok_or_else(|| BadReview::NoObject { operation: request.operation.clone(), kind: kind.clone() })?)
+        }
+    };
+    if request.operation == "UPDATE" && raw.as_ref().is_some_and(Incoming::deleting) {
         // Finalizers being removed from an object on its way out: never hold that up.
         answer.verdict = "unjudged";
         return Ok(record(answer, state, started));
     }
-    let object = match raw.parse() {
+    let object = match raw.map(Incoming::parse).transpose() {
         Ok(object) => object,
-        Err(e) => {
-            state.metrics.error("malformed_object");
-            answer.response =
-                denied(&request.uid, 400, "BadRequest", format!("sovereign could not read this {kind}: {e}"));
-            answer.verdict = "deny";
-            return Ok(record(answer, state, started));
-        }
+        Err(e) => return Ok(record(unreadable(answer, state, &kind, &e), state, started)),
     };
-    if let Object::Other { .. } = object {
+    // The object as it was, for the guard; a guarded UPDATE or DELETE without one cannot be
+    // judged and is refused.
+    let old = match (guarded, request.old_object.as_deref()) {
+        (false, _) => None,
+        (true, None) => {
+            let e = ObjectError::Missing { kind: kind.clone(), path: "oldObject".into() };
+            return Ok(record(unreadable(answer, state, &kind, &e), state, started));
+        }
+        (true, Some(text)) => match Object::from_json(text.get(), &kind) {
+            Ok(old) => Some(old),
+            Err(e) => return Ok(record(unreadable(answer, state, &kind, &e), state, started)),
+        },
+    };
+    if matches!(object, Some(Object::Other { .. })) && old.is_none() {
         answer.verdict = "unhandled";
         return Ok(record(answer, state, started));
     }
-    if request.sub_resource.as_deref() == Some("binding") || matches!(object, Object::Binding(_)) {
-        ensure_pod_known(&object, request.namespace.as_deref(), state, lookup_budget).await;
+    if let Some(object) = &object {
+        if request.sub_resource.as_deref() == Some("binding") || matches!(object, Object::Binding(_)) {
+            ensure_pod_known(object, request.namespace.as_deref(), state, lookup_budget).await;
+        }
     }
     let ctx = Context {
         namespace: request.namespace.as_deref(),
@@ -171,13 +197,19 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         now: Some(std::time::SystemTime::now()),
         ..Context::of(Caller::Admission)
     };
-    let policies = state.policies.load();
-    let decision = {
-        let inventory = state.read_inventory();
-        evaluate(&object, &ctx, &inventory, &policies)
+    let mut decision = match (&object, judged) {
+        (Some(object), true) if !matches!(object, Object::Other { .. }) => {
+            let policies = state.policies.load();
+            let inventory = state.read_inventory();
+            evaluate(object, &ctx, &inventory, &policies)
+        }
+        _ => Decision::allowed(),
     };
+    if let Some(change) = old.as_ref().and_then(|old| declassify::change(old, object.as_ref())) {
+        decision.absorb(declassify::judge(&change, &ctx, state, lookup_budget).await);
+    }
     if answer.name.is_empty() {
-        answer.name = object.display_name();
+        answer.name = object.as_ref().or(old.as_ref()).map(Object::display_name).unwrap_or_default();
     }
     for v in &decision.violations {
         state.metrics.violation(&v.policy, &v.data_class, &kind);
@@ -193,9 +225,28 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         state.metrics.exemption(policy);
         tracing::info!(uid = %answer.uid, policy = %policy, user = ctx.user.unwrap_or(""), "admitted under exemption");
     }
+    for d in &decision.declassified {
+        if !answer.dry_run {
+            state.metrics.declassification(&d.policy, &d.data_class, d.outcome.as_str());
+        }
+        tracing::info!(
+            uid = %answer.uid, kind = %kind, namespace = %answer.namespace, name = %answer.name,
+            operation = %answer.operation, user = ctx.user.unwrap_or(""), policy = %d.policy,
+            data_class = %d.data_class, outcome = d.outcome.as_str(), dry_run = answer.dry_run,
+            "declassification"
+        );
+    }
     answer.verdict = decision.verdict.as_str();
     answer.response = respond(&request.uid, &decision);
     Ok(record(answer, state, started))
+}
+
+/// The answer for an object sovereign could not read: a fail-closed 400.
+fn unreadable(mut answer: Answer, state: &State, kind: &str, e: &ObjectError) -> Answer {
+    state.metrics.error("malformed_object");
+    answer.response = denied(&answer.uid, 400, "BadRequest", format!("sovereign could not read this {kind}: {e}"));
+    answer.verdict = "deny";
+    answer
 }
 
 /// Reads the review: in one pass when its object allows (see [`OnePass`]), else in two.
@@ -232,10 +283,11 @@ impl<O> Request<O> {
     /// is, which stands in for a missing kind or apiVersion. `None`: the object is not a
     /// JSON object.
     fn map_object<'a>(self, read: impl FnOnce(O, TypeOf) -> Option<Incoming<'a>>) -> Request<Incoming<'a>> {
-        let Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run } = self;
+        let Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, old_object, dry_run } =
+            self;
         let api_version = kind.api_version();
         let object = object.and_then(|o| read(o, TypeOf { api_version: api_version.as_deref(), kind: &kind.kind }));
-        Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, dry_run }
+        Request { uid, kind, sub_resource, name, namespace, operation, user_info, object, old_object, dry_run }
     }
 }
 

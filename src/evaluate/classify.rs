@@ -40,6 +40,20 @@ pub(crate) fn classify<'s>(
     inventory: &Inventory,
     policies: &'s PolicySet,
 ) -> Classification<'s> {
+    let empty = Labels::new();
+    let ns_labels = namespace.map(|ns| inventory.namespace_labels(ns).unwrap_or(&empty));
+    classify_labels(label_sets, ns_labels, inherited, policies)
+}
+
+/// [`classify`] given the namespace's labels rather than its name (`None`: the object lives
+/// in no namespace): what the declassification guard asks of a namespace's labels before
+/// and after an update.
+pub(crate) fn classify_labels<'s>(
+    label_sets: &[Option<&Labels>],
+    namespace_labels: Option<&Labels>,
+    inherited: &[String],
+    policies: &'s PolicySet,
+) -> Classification<'s> {
     let mut found = Classification::default();
     for labels in label_sets.iter().flatten() {
         if let Some(class) = labels.get(DATA_CLASS_LABEL) {
@@ -47,7 +61,7 @@ pub(crate) fn classify<'s>(
         }
     }
     let empty = Labels::new();
-    let ns_labels = namespace.and_then(|ns| inventory.namespace_labels(ns)).unwrap_or(&empty);
+    let ns_labels = namespace_labels.unwrap_or(&empty);
     if let Some(class) = ns_labels.get(DATA_CLASS_LABEL) {
         found.add(policies, class);
     }
@@ -58,10 +72,9 @@ pub(crate) fn classify<'s>(
     for rule in
         policies.classify_lookup.candidates(ns_labels, &object_labels).into_iter().map(|i| &policies.classify[i])
     {
-        let ns_ok = match (&rule.namespace_selector, namespace) {
-            (None, _) => true,
-            (Some(sel), Some(_)) => sel.matches(ns_labels),
-            (Some(_), None) => false,
+        let ns_ok = match &rule.namespace_selector {
+            None => true,
+            Some(sel) => namespace_labels.is_some_and(|labels| sel.matches(labels)),
         };
         let object_ok = rule.object_selector.as_ref().is_none_or(|sel| {
             let mut sets = label_sets.iter().map(|l| l.unwrap_or(&empty));

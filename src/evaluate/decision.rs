@@ -71,6 +71,68 @@ pub struct Decision {
     pub locations: Vec<Location>,
     /// The exceptions without which a data class of the object would be in violation.
     pub excepted: Vec<ExceptionUse>,
+    /// Data classes an update or delete takes away, and what became of each (SPEC §14).
+    pub declassified: Vec<Declassified>,
+}
+
+impl Decision {
+    /// Allowed, with nothing to say: what a request nothing judges gets.
+    pub fn allowed() -> Self {
+        Decision {
+            verdict: Verdict::Allow,
+            classes: Vec::new(),
+            violations: Vec::new(),
+            exempted_by: Vec::new(),
+            locations: Vec::new(),
+            excepted: Vec::new(),
+            declassified: Vec::new(),
+        }
+    }
+
+    /// Takes in a second decision about the same request (the declassification guard's
+    /// beside the judgment of the object): the stricter verdict, everything either found.
+    pub fn absorb(&mut self, other: Decision) {
+        self.verdict = self.verdict.max(other.verdict);
+        self.violations.extend(other.violations);
+        for policy in other.exempted_by {
+            if !self.exempted_by.contains(&policy) {
+                self.exempted_by.push(policy);
+            }
+        }
+        self.excepted.extend(other.excepted);
+        self.declassified.extend(other.declassified);
+    }
+}
+
+/// A data class an update or delete would take from data that holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Declassified {
+    pub policy: String,
+    pub data_class: String,
+    pub outcome: Outcome,
+}
+
+/// What became of a declassification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Refused: no exemption and no exception lets it through.
+    Refused,
+    /// Let through: the requester (or the namespace) is exempt under the class's policy.
+    Exempt,
+    /// Let through: an active SovereigntyException covers the object.
+    Excepted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Refused => "refused",
+            Outcome::Exempt => "exempt",
+            Outcome::Excepted => "excepted",
+        }
+    }
 }
 
 /// A SovereigntyException letting one data class of an object reside where its policy

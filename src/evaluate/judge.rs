@@ -263,6 +263,7 @@ impl<'a> Judge<'a> {
             exempted_by: self.exempted_by,
             locations: self.locations,
             excepted: self.excepted,
+            declassified: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod backup;
 mod classify;
 mod copies;
 mod decision;
+mod declassify;
 mod evidence;
 mod exception;
 mod exposure;
@@ -33,8 +34,10 @@ use crate::policy::{CompiledPolicy, PolicySet};
 
 pub use self::classify::DATA_CLASS_LABEL;
 pub use self::decision::{
-    Caller, Confinement, Context, Decision, ExceptionUse, Holder, Location, Replica, SnapshotStore, Verdict, Violation,
+    Caller, Confinement, Context, Decision, Declassified, ExceptionUse, Holder, Location, Outcome, Replica,
+    SnapshotStore, Verdict, Violation,
 };
+pub use self::declassify::{Change, Held, Holdings, declassification, holdings_needed};
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};

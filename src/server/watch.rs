@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::{Change, Notifier, Touched};
+use crate::evaluate::Held;
 use crate::inventory::Tracked;
 use crate::policy::{SovereigntyException, SovereigntyPolicy};
 use crate::state::{PodSource, State};
@@ -299,6 +300,30 @@ impl PodSource for LivePods {
             let pod =
                 Api::<Pod>::namespaced(self.0.clone(), namespace).get_opt(name).await.map_err(|e| e.to_string())?;
             pod.map(|pod| serde_json::to_value(pod).map_err(|e| e.to_string())).transpose()
+        })
+    }
+
+    fn list<'a>(&'a self, namespace: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Held>, String>> {
+        Box::pin(async move {
+            let api = match namespace {
+                Some(ns) => Api::<Pod>::namespaced(self.0.clone(), ns),
+                None => Api::<Pod>::all(self.0.clone()),
+            };
+            let mut held = Vec::new();
+            let mut params = kube::api::ListParams::default().limit(500);
+            loop {
+                let page = api.list_metadata(&params).await.map_err(|e| e.to_string())?;
+                held.extend(page.items.into_iter().map(|pod| Held {
+                    kind: "Pod".into(),
+                    namespace: pod.metadata.namespace,
+                    name: pod.metadata.name.unwrap_or_default(),
+                    labels: pod.metadata.labels.unwrap_or_default(),
+                }));
+                match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                    Some(token) => params = params.continue_token(&token),
+                    None => return Ok(held),
+                }
+            }
         })
     }
 }

@@ -58,6 +58,13 @@ struct WhatLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeclassificationLabels {
+    policy: String,
+    data_class: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ScopeLabel {
     scope: String,
 }
@@ -74,6 +81,7 @@ pub struct Metrics {
     exception_uses: Family<ExceptionLabels, Gauge>,
     violations: Family<ViolationLabels, Counter>,
     pinned: Family<ViolationLabels, Counter>,
+    declassifications: Family<DeclassificationLabels, Counter>,
     audit_violations: Family<ViolationLabels, Gauge>,
     /// The label sets `audit_violations` has now, so vanished ones can be removed.
     audit_labels: Mutex<BTreeSet<ViolationLabels>>,
@@ -100,6 +108,7 @@ impl Default for Metrics {
             exception_uses: Family::default(),
             violations: Family::default(),
             pinned: Family::default(),
+            declassifications: Family::default(),
             audit_violations: Family::default(),
             audit_labels: Mutex::default(),
             audit_leader: Gauge::default(),
@@ -131,6 +140,11 @@ impl Default for Metrics {
             "pinned",
             "Objects pinned to their allowed regions by /mutate (not counting dry runs), by policy, data class and kind",
             m.pinned.clone(),
+        );
+        registry.register(
+            "declassifications",
+            "Updates and deletes that would take a data class from data that holds it (not counting dry runs), by policy, data class and outcome (refused, exempt, excepted)",
+            m.declassifications.clone(),
         );
         registry.register(
             "violations",
@@ -185,6 +199,16 @@ impl Metrics {
         let labels =
             ViolationLabels { policy: policy.to_string(), data_class: data_class.to_string(), kind: kind.to_string() };
         self.pinned.get_or_create(&labels).inc();
+    }
+
+    /// An update or delete that would take `data_class` from data, and what became of it.
+    pub fn declassification(&self, policy: &str, data_class: &str, outcome: &str) {
+        let labels = DeclassificationLabels {
+            policy: policy.to_string(),
+            data_class: data_class.to_string(),
+            outcome: outcome.to_string(),
+        };
+        self.declassifications.get_or_create(&labels).inc();
     }
 
     /// Replaces the audit's counts: (policy, data class, kind) → violating objects.

@@ -11,17 +11,23 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use self::metrics::Metrics;
+use crate::evaluate::Held;
 use crate::inventory::Inventory;
 use crate::policy::{PolicySet, SovereigntyException, SovereigntyPolicy};
 
-/// Fetches a pod the inventory has not seen yet (cluster mode only): the scheduler binds
-/// within milliseconds of creation, before a watch event may have arrived.
+/// Reads pods live from the API server (cluster mode only): a pod the inventory has not
+/// seen yet (the scheduler binds within milliseconds of creation, before a watch event may
+/// have arrived), and the pods that exist, for the declassification guard (the inventory
+/// keeps pods only until they are scheduled).
 pub trait PodSource: Send + Sync {
     fn fetch<'a>(
         &'a self,
         namespace: &'a str,
         name: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<Option<serde_json::Value>, String>>;
+
+    /// Every pod of a namespace (or of the cluster), metadata only.
+    fn list<'a>(&'a self, namespace: Option<&'a str>) -> futures::future::BoxFuture<'a, Result<Vec<Held>, String>>;
 }
 
 pub struct State {
