@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use super::compile::{CompiledPolicy, PolicySet};
+use super::compile::CompiledPolicy;
 use super::exception::{ExceptionPhase, LegalBasis, SovereigntyException};
 use super::selector::Selector;
+use super::set::PolicySet;
 use crate::catalog;
 use crate::inventory::Labels;
 
