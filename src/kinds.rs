@@ -234,7 +234,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     workload("apps", "Deployment", "deployments", TemplateAt::Spec),
     Kind {
@@ -257,7 +257,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     Kind {
         group: "",
@@ -269,7 +269,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     Kind {
         group: "",
@@ -281,7 +281,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, false),
         operations: CREATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "sovereignty.io",
@@ -293,7 +293,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE_DELETE
+        guarded: UPDATE_DELETE,
     },
     Kind {
         group: "sovereignty.io",
@@ -305,7 +305,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, false, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "",
@@ -317,7 +317,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     Kind {
         group: "",
@@ -329,7 +329,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "storage.k8s.io",
@@ -341,7 +341,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -354,7 +354,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -366,7 +366,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, false, true, false),
         operations: CREATE,
         owned_by_controller_skipped: false,
-        guarded: UPDATE
+        guarded: UPDATE,
     },
     Kind {
         group: "snapshot.storage.k8s.io",
@@ -378,7 +378,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(false, true, false, true),
         operations: NONE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "velero.io",
@@ -391,7 +391,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "velero.io",
@@ -403,7 +403,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "velero.io",
@@ -416,7 +416,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     Kind {
         group: "velero.io",
@@ -428,7 +428,7 @@ pub static KINDS: &[Kind] = &[
         roles: roles(true, true, true, true),
         operations: CREATE_UPDATE,
         owned_by_controller_skipped: false,
-        guarded: NONE
+        guarded: NONE,
     },
     // Cloud data stores (SPEC §13). Buckets are also kept in the inventory: replication
     // rules name them as destinations.

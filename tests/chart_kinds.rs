@@ -90,7 +90,10 @@ fn the_webhook_is_sent_no_kind_or_operation_the_table_does_not_judge_or_guard() 
                 let row = row.unwrap_or_else(|| panic!("the webhook is sent {group}/{resource}, which no row names"));
                 for operation in rule.get("operations").into_iter().flatten() {
                     let known = row.operations.iter().chain(row.guarded).any(|o| o == operation);
-                    assert!(known, "the webhook is sent {operation} of {group}/{resource}, which the table neither judges nor guards");
+                    assert!(
+                        known,
+                        "the webhook is sent {operation} of {group}/{resource}, which the table neither judges nor guards"
+                    );
                 }
             }
         }

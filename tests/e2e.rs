@@ -425,13 +425,16 @@ fn watchers_follow_cluster_changes_without_restart() {
     });
     kubectl(&["label", "node", "jkt-2", "topology.kubernetes.io/region=asia-southeast2", "--overwrite"]).success();
 
-    let open_pod = pod("open", "soon-classified", "");
+    // A namespace that holds nothing: taking its class away again needs no reason (the
+    // declassification guard refuses it for a namespace that holds data).
+    Namespace::new("relabelled", &[]);
+    let open_pod = pod("relabelled", "soon-classified", "");
     kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).success();
-    kubectl(&["label", "namespace", "open", "tenant=gov-id", "--overwrite"]).success();
+    kubectl(&["label", "namespace", "relabelled", "tenant=gov-id", "--overwrite"]).success();
     eventually("the namespace label to reach the server", Duration::from_secs(30), || {
         (!kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).ok).then_some(())
     });
-    kubectl(&["label", "namespace", "open", "tenant-"]).success();
+    kubectl(&["label", "namespace", "relabelled", "tenant-"]).success();
     eventually("the namespace label removal to reach the server", Duration::from_secs(30), || {
         kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &open_pod).ok.then_some(())
     });
@@ -787,4 +790,90 @@ fn cloud_data_stores_are_judged_where_they_keep_data() {
     eventually("the namespace's default region to reach the inventory", Duration::from_secs(30), || {
         apply(&defaulted).ok.then_some(())
     });
+}
+
+/// A policy whose class `declassify-test` only a break-glass user may take away.
+const DECLASSIFY_POLICY: &str = r#"
+apiVersion: sovereignty.io/v1alpha1
+kind: SovereigntyPolicy
+metadata: { name: e2e-declassify }
+spec:
+  enforcement: Deny
+  providers: [aws, gcp]
+  jurisdictions: [{ name: ID, countries: [ID] }]
+  dataClasses:
+    - { name: declassify-test, allowedJurisdictions: [ID] }
+  exemptions:
+    users: [break-glass@example.com]
+"#;
+
+/// `kubectl` as `user`, with every permission (so only admission can refuse).
+fn kubectl_as(user: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--as", user, "--as-group", "system:masters"];
+    all.extend_from_slice(args);
+    kubectl(&all)
+}
+
+#[test]
+#[ignore = "needs a kube-apiserver: run tests/run.sh"]
+fn declassifying_a_namespace_or_a_pod_that_holds_data_needs_a_break_glass_identity() {
+    let server = ready_cluster();
+    Namespace::new("declassify", &[("sovereignty.io/data-class", "declassify-test")]);
+    apply(DECLASSIFY_POLICY).success();
+    eventually("the declassify policy to reach the server", Duration::from_secs(30), || {
+        (!kubectl_stdin(&["apply", "--dry-run=server", "-f", "-"], &pod("declassify", "probe", "")).ok).then_some(())
+    });
+    apply(&pod("declassify", "records", JAKARTA)).success();
+
+    // A normal user: refused, naming the pod and the way forward.
+    let refused =
+        kubectl_as("alice@example.com", &["label", "namespace", "declassify", "sovereignty.io/data-class-"]).failure();
+    let text = refused.text();
+    assert!(text.contains("Namespace declassify: this label change takes data class \"declassify-test\""), "{text}");
+    assert!(text.contains("Pod declassify/records"), "{text}");
+    assert!(text.contains("user break-glass@example.com"), "{text}");
+    // A label that has nothing to do with classes is never held up.
+    kubectl_as("alice@example.com", &["label", "namespace", "declassify", "cost-centre=42", "--overwrite"]).success();
+    // The pod's own label: adding one is fine, taking it away again is a declassification.
+    Namespace::new("open", &[]);
+    apply(
+        &pod("open", "tagged", "")
+            .replace("namespace: open }", "namespace: open, labels: { sovereignty.io/data-class: declassify-test } }")
+            .replace(
+                "  containers:",
+                "  nodeSelector: { topology.kubernetes.io/region: ap-southeast-3 }\n  containers:",
+            ),
+    )
+    .success();
+    let refused =
+        kubectl_as("alice@example.com", &["label", "pod", "tagged", "-n", "open", "sovereignty.io/data-class-"]);
+    assert!(refused.failure().text().contains("Pod open/tagged: this update takes data class"));
+
+    // The break-glass identity may, and it shows in the log and the metric.
+    kubectl_as("break-glass@example.com", &["label", "namespace", "declassify", "sovereignty.io/data-class-"])
+        .success();
+    let labels = kubectl(&["get", "namespace", "declassify", "-o", "jsonpath={.metadata.labels}"]).success().stdout;
+    assert!(!labels.contains("sovereignty.io/data-class"), "{labels}");
+    let metrics = server.metrics();
+    let series = |outcome: &str| {
+        format!(
+            r#"sovereign_declassifications_total{{policy="e2e-declassify",data_class="declassify-test",outcome="{outcome}"}}"#
+        )
+    };
+    for outcome in ["refused", "exempt"] {
+        assert!(metrics.lines().any(|l| l.starts_with(&series(outcome))), "no {outcome} series in {metrics}");
+    }
+    let logs = server.logs();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("declassification") && l.contains("break-glass@example.com") && l.contains("exempt"))
+        .unwrap_or_else(|| panic!("no log line for the break-glass declassification:\n{logs}"));
+    assert!(line.contains("declassify"), "{line}");
+
+    // The policy cannot go while the tagged pod holds its class; once it is gone it can.
+    let refused = kubectl_as("alice@example.com", &["delete", "sovpol", "e2e-declassify"]).failure();
+    assert!(refused.text().contains("Pod open/tagged"), "{}", refused.text());
+    delete("pod", "open", "tagged");
+    delete("pod", "declassify", "records");
+    kubectl(&["delete", "sovpol", "e2e-declassify"]).success();
 }

@@ -612,6 +612,7 @@ fn an_exception_lets_a_deployment_in_until_it_expires_and_the_audit_reports_it_a
         Sovereign::spawn_with(&["--audit-interval", "10m", "--lease-duration", "3s", "--lease-name", "e2e-exc"]);
     server.wait_ready();
     register_webhook(server.port);
+    register_mutating_webhook(server.port);
 
     let expires = seconds_from_now(15);
     let exception = format!(
@@ -630,8 +631,11 @@ spec:
   expires: "{expires}"
 "#
     );
+    // Created by alice (with every permission, so only admission could refuse): the mutating
+    // webhook records her, and the audit copies her into status.requestedBy.
     eventually("the exception to be admitted once the server knows the policy", WAIT, || {
-        apply(&exception).ok.then_some(())
+        let as_alice = ["--as", "alice@example.eu", "--as-group", "system:masters", "apply", "-f", "-"];
+        kubectl_stdin(&as_alice, &exception).ok.then_some(())
     });
     let deployment = |name: &str| {
         format!(
@@ -652,6 +656,15 @@ spec:
         (s["uses"] == 1).then_some(s)
     });
     assert_eq!(status["phase"], "Active", "{status:#}");
+    assert_eq!(status["requestedBy"], "alice@example.eu", "{status:#}");
+    let uses_metric = |n: &str| {
+        let series =
+            format!(r#"sovereign_exception_uses{{policy="exc-pdp",exception="exc-compliance/churn-scc"}} {n}"#);
+        eventually(&format!("sovereign_exception_uses to be {n}"), WAIT, || {
+            server.metrics().lines().any(|l| l == series).then_some(())
+        })
+    };
+    uses_metric("1");
     assert_eq!(status["objects"][0]["name"], "churn", "{status:#}");
     let used = eventually("a SovereigntyExceptionUsed Event", WAIT, || {
         let selector = "reason=SovereigntyExceptionUsed,involvedObject.name=churn";
@@ -675,6 +688,7 @@ spec:
         (s["phase"] == "Expired").then_some(s)
     });
     assert_eq!(status["uses"], 0, "{status:#}");
+    uses_metric("0");
     kubectl(&["delete", "deployment", "churn", "-n", "exc-analytics"]).success();
     kubectl(&["delete", "sovex", "churn-scc", "-n", "exc-compliance"]).success();
     kubectl(&["delete", "sovpol", "exc-pdp"]).success();

@@ -279,7 +279,10 @@ fn namespace_change(
     (needed, declassification(&change, ctx, &Inventory::default(), set, held))
 }
 
-const CLASSIFIED: &[(&str, &str)] = &[("sovereignty.io/data-class", "eu-personal"), ("team", "shop")];
+/// Label pairs, as a test writes them.
+type Pairs = &'static [(&'static str, &'static str)];
+
+const CLASSIFIED: Pairs = &[("sovereignty.io/data-class", "eu-personal"), ("team", "shop")];
 
 #[test]
 fn removing_a_namespaces_class_while_it_holds_objects_is_refused_naming_them() {
@@ -313,7 +316,7 @@ fn an_empty_namespace_may_be_declassified() {
 #[test]
 fn a_namespace_update_that_touches_no_class_relevant_label_lists_nothing_and_passes() {
     let set = set();
-    let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+    let cases: &[(Pairs, Pairs)] = &[
         (CLASSIFIED, &[("sovereignty.io/data-class", "eu-personal"), ("team", "payments")]),
         (&[("team", "shop")], &[("team", "payments")]),
         (&[], &[("sovereignty.io/data-class", "eu-personal")]),

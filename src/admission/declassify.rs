@@ -58,7 +58,10 @@ async fn holdings(state: &State, namespace: Option<&str>, budget: Duration) -> R
             }
             Err(_) => {
                 state.metrics.error("live_list_timeout");
-                tracing::warn!(namespace = namespace.unwrap_or("*"), "listing pods for the declassification guard timed out");
+                tracing::warn!(
+                    namespace = namespace.unwrap_or("*"),
+                    "listing pods for the declassification guard timed out"
+                );
                 return Err(format!("listing pods took longer than {} ms", budget.as_millis()));
             }
         },
@@ -96,7 +99,9 @@ fn kept(inventory: &Inventory, namespace: Option<&str>) -> Vec<Held> {
     }
     for kind in kinds::kept_whole().filter(|k| k.roles.judged) {
         for value in inventory.kept_all(kind) {
-            let Ok(meta) = serde_json::from_value::<crate::inventory::Meta>(value["metadata"].clone()) else { continue };
+            let Ok(meta) = serde_json::from_value::<crate::inventory::Meta>(value["metadata"].clone()) else {
+                continue;
+            };
             let ns = meta.namespace.clone().filter(|_| kind.namespaced());
             if namespace.is_none() || ns.as_deref() == namespace {
                 held.push(meta_of(kind.kind, &meta, ns.as_deref()));

@@ -14,11 +14,12 @@ use axum::response::{IntoResponse, Response};
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::review::{BadReview, Review, checked};
+use super::review::{BadReview, Request, Review, checked};
 use super::router::Shared;
 use crate::evaluate::{Caller, Context, Object, ObjectError, PinOutcome, pin};
+use crate::policy::REQUESTED_BY_ANNOTATION;
 use crate::state::State;
 
 /// What `/mutate` answered, for the log.
@@ -29,7 +30,8 @@ struct Mutation {
     operation: String,
     namespace: String,
     name: String,
-    /// "pinned", "unchanged", "refused", "unreadable" or "unjudged".
+    /// "pinned", "recorded" (an exception's requester), "unchanged", "refused",
+    /// "unreadable" or "unjudged".
     outcome: &'static str,
     dry_run: bool,
 }
@@ -81,6 +83,9 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
         outcome: "unjudged",
         dry_run: request.dry_run.unwrap_or(false),
     };
+    if request.kind.group == "sovereignty.io" && m.kind == "SovereigntyException" && request.sub_resource.is_none() {
+        return Ok(record_requester(m, &request));
+    }
     // A pod's affinity cannot change once it exists; workloads may be pinned on update too.
     let judged = match request.operation.as_str() {
         "CREATE" => request.sub_resource.is_none(),
@@ -152,6 +157,48 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
         }
     }
     Ok(m)
+}
+
+/// A SovereigntyException: its creator recorded in the `sovereignty.io/requested-by`
+/// annotation on CREATE (from the request, whatever the object says), and kept as it was on
+/// UPDATE, so that the audit can copy it into `status.requestedBy` and validation can refuse
+/// an exception approved by whoever requested it (SPEC §14).
+fn record_requester(mut m: Mutation, request: &Request<Value>) -> Mutation {
+    let Some(object) = &request.object else { return m };
+    m.name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let annotations = object.pointer("/metadata/annotations").and_then(Value::as_object);
+    let current = annotations.and_then(|a| a.get(REQUESTED_BY_ANNOTATION)).and_then(Value::as_str);
+    let wanted: Option<String> = match request.operation.as_str() {
+        "CREATE" => request.user_info.username.clone(),
+        "UPDATE" => {
+            let old: Option<Value> = request.old_object.as_deref().and_then(|o| serde_json::from_str(o.get()).ok());
+            let old =
+                old.as_ref().and_then(|o| o.pointer("/metadata/annotations")?.get(REQUESTED_BY_ANNOTATION)?.as_str());
+            old.map(str::to_string)
+        }
+        _ => return m,
+    };
+    if current == wanted.as_deref() {
+        m.outcome = "unchanged";
+        return m;
+    }
+    let path = format!("/metadata/annotations/{}", REQUESTED_BY_ANNOTATION.replace('~', "~0").replace('/', "~1"));
+    let operation = match (&wanted, annotations) {
+        (Some(user), Some(_)) => json!({ "op": "add", "path": path, "value": user }),
+        (Some(user), None) => {
+            json!({ "op": "add", "path": "/metadata/annotations", "value": { REQUESTED_BY_ANNOTATION: user } })
+        }
+        (None, _) => json!({ "op": "remove", "path": path }),
+    };
+    let patch = serde_json::from_value(json!([operation])).expect("a JSON Patch of one operation");
+    match m.response.clone().with_patch(patch) {
+        Ok(response) => {
+            m.response = response;
+            m.outcome = "recorded";
+        }
+        Err(e) => tracing::error!(uid = %m.uid, error = %e, "could not serialize the requested-by patch"),
+    }
+    m
 }
 
 /// An object this endpoint cannot read: allowed unchanged, for validation to reject.

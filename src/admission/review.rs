@@ -184,16 +184,17 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         answer.verdict = "unhandled";
         return Ok(record(answer, state, started));
     }
-    if let Some(object) = &object {
-        if request.sub_resource.as_deref() == Some("binding") || matches!(object, Object::Binding(_)) {
-            ensure_pod_known(object, request.namespace.as_deref(), state, lookup_budget).await;
-        }
+    if let Some(object) = &object
+        && (request.sub_resource.as_deref() == Some("binding") || matches!(object, Object::Binding(_)))
+    {
+        ensure_pod_known(object, request.namespace.as_deref(), state, lookup_budget).await;
     }
     let ctx = Context {
         namespace: request.namespace.as_deref(),
         user: request.user_info.username.as_deref(),
         groups: &request.user_info.groups,
         dry_run: answer.dry_run,
+        create: operation == "CREATE",
         now: Some(std::time::SystemTime::now()),
         ..Context::of(Caller::Admission)
     };
@@ -216,9 +217,6 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     }
     for used in &decision.excepted {
         let exception = format!("{}/{}", used.namespace, used.name);
-        if !answer.dry_run {
-            state.metrics.exception_use(&used.policy, &exception);
-        }
         tracing::info!(uid = %answer.uid, exception = %exception, policy = %used.policy, data_class = %used.data_class, "{}", used.message);
     }
     for policy in &decision.exempted_by {

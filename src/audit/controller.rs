@@ -1,6 +1,7 @@
 //! The audit loop: takes changes, re-judges the objects they affect (everything on the
 //! period), updates the gauge, and — on the leader only — writes status, Events and reports.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -175,10 +176,12 @@ impl Controller {
     /// first time an exception lets it through.
     async fn exceptions(&mut self, set: &PolicySet, now: Timestamp) {
         use super::exception_status;
+        let mut uses = BTreeMap::new();
         for exception in &set.exceptions {
             let key = exception.key();
             let previous = self.exception_statuses.get(&key);
             let status = exception_status::desired(exception, &self.auditor.findings, now, previous);
+            uses.insert((exception.policy.clone(), key.clone()), status.uses.unwrap_or_default());
             if !exception_status::differs(previous, &status) || !self.leadership.is_leading() {
                 continue;
             }
@@ -192,6 +195,7 @@ impl Controller {
                 }
             }
         }
+        self.state.metrics.set_exception_uses(&uses);
         let due: Vec<(super::subject::Key, String, String)> = self
             .auditor
             .findings

@@ -49,7 +49,8 @@ pub fn desired(
             observed_generation: None,
             last_transition_time: kept.unwrap_or(Time(now)),
         }],
-        requested_by: previous.and_then(|p| p.requested_by.clone()),
+        // Recorded once: who created it does not change.
+        requested_by: previous.and_then(|p| p.requested_by.clone()).or_else(|| exception.requested_by.clone()),
         uses: Some(uses),
         objects,
         last_used_time: last_used,
@@ -65,15 +66,59 @@ pub fn differs(current: Option<&SovereigntyExceptionStatus>, new: &SovereigntyEx
     strip(current) != strip(new) || current.last_used_time.is_none() != new.last_used_time.is_none()
 }
 
-/// A merge patch that sets every field the audit owns (`requestedBy` is not one).
+/// A merge patch that sets every field the audit owns (`requestedBy` only while it is
+/// unrecorded: [`desired`] keeps the first value).
 pub fn patch(status: &SovereigntyExceptionStatus) -> Value {
     json!({
         "status": {
             "phase": status.phase,
+            "requestedBy": status.requested_by,
             "conditions": status.conditions,
             "uses": status.uses,
             "objects": status.objects,
             "lastUsedTime": status.last_used_time,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{PolicySet, SovereigntyException, compile_exception};
+
+    fn compiled(annotation: Option<&str>) -> CompiledException {
+        let mut exception: SovereigntyException = serde_json::from_value(json!({
+            "apiVersion": "sovereignty.io/v1alpha1",
+            "kind": "SovereigntyException",
+            "metadata": { "name": "scc", "namespace": "compliance" },
+            "spec": {
+                "policy": "eu-gdpr", "dataClasses": ["eu-personal"], "match": { "namespaces": ["analytics"] },
+                "allowedRegions": ["us-east-1"],
+                "legalBasis": { "type": "StandardContractualClauses", "reference": "SCC-1" },
+                "justification": "A transfer under standard contractual clauses.",
+                "approvedBy": "dpo@example.eu", "expires": "2030-01-01T00:00:00Z"
+            }
+        }))
+        .unwrap();
+        if let Some(user) = annotation {
+            exception.metadata.annotations =
+                Some([(crate::policy::REQUESTED_BY_ANNOTATION.to_string(), user.to_string())].into());
+        }
+        compile_exception(&exception, &PolicySet::default())
+    }
+
+    #[test]
+    fn the_requester_is_recorded_from_the_annotation_once_and_then_kept() {
+        let now = Timestamp::from_second(1_900_000_000).unwrap();
+        let findings = Findings::default();
+        let first = desired(&compiled(Some("alice@example.eu")), &findings, now, None);
+        assert_eq!(first.requested_by.as_deref(), Some("alice@example.eu"));
+        assert_eq!(patch(&first)["status"]["requestedBy"], "alice@example.eu");
+        // Recorded once: a later annotation (a forged UPDATE) changes nothing.
+        let later = desired(&compiled(Some("mallory@example.eu")), &findings, now, Some(&first));
+        assert_eq!(later.requested_by.as_deref(), Some("alice@example.eu"));
+        assert!(!differs(Some(&first), &later));
+        // Created without the mutating webhook: nothing to record.
+        assert_eq!(desired(&compiled(None), &findings, now, None).requested_by, None);
+    }
 }

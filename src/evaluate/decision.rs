@@ -284,6 +284,9 @@ pub struct Context<'a> {
     pub groups: &'a [String],
     /// A dry run is judged the same; the adapters leave out its side effects.
     pub dry_run: bool,
+    /// The request creates the object (an admission CREATE): what it says of its own
+    /// creator (`sovereignty.io/requested-by`) must be the requesting user.
+    pub create: bool,
     /// The time the object is judged at (an input: the core reads no clock).
     pub now: Option<SystemTime>,
 }

@@ -149,7 +149,8 @@ impl<'s> Guard<'s> {
                         .filter(|h| h.namespace.as_deref() == Some(name))
                         .filter(|h| {
                             let sets = [Some(&h.labels)];
-                            let before = classify_labels(&sets, Some(old.unwrap_or(&Labels::new())), &[], self.policies);
+                            let before =
+                                classify_labels(&sets, Some(old.unwrap_or(&Labels::new())), &[], self.policies);
                             let after = classify_labels(&sets, Some(new.unwrap_or(&Labels::new())), &[], self.policies);
                             lost(&before.classes, &after.classes).any(|c| c.name == class.name)
                         })

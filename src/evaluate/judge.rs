@@ -86,18 +86,23 @@ impl<'a> Judge<'a> {
         if exception.metadata.namespace.as_deref().is_none_or(str::is_empty) {
             exception.metadata.namespace = self.object.namespace_in(self.ctx.namespace).map(str::to_string);
         }
-        if let Err(reasons) = self.policies.admit_exception(&exception, self.ctx.user, self.ctx.now) {
-            let who = self.who();
-            for reason in reasons {
-                let (short, message) = message::refused_exception(&who, &reason);
-                self.violations.push(Violation {
-                    policy: exception.spec.policy.clone(),
-                    data_class: String::new(),
-                    short,
-                    message,
-                    enforcement: Enforcement::Deny,
-                });
-            }
+        let mut refused =
+            self.policies.admit_exception(&exception, self.ctx.user, self.ctx.now).err().unwrap_or_default();
+        if let (true, Some(claimed)) = (self.ctx.create, exception.annotated_requester())
+            && Some(claimed) != self.ctx.user
+        {
+            refused.push(message::forged_requester(claimed, self.ctx.user));
+        }
+        let who = if refused.is_empty() { String::new() } else { self.who() };
+        for reason in refused {
+            let (short, message) = message::refused_exception(&who, &reason);
+            self.violations.push(Violation {
+                policy: exception.spec.policy.clone(),
+                data_class: String::new(),
+                short,
+                message,
+                enforcement: Enforcement::Deny,
+            });
         }
     }
 

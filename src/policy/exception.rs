@@ -176,6 +176,25 @@ pub struct SovereigntyExceptionStatus {
     pub observed_generation: Option<i64>,
 }
 
+/// The annotation sovereign's mutating webhook sets on a SovereigntyException when it is
+/// created: the user who created it, from the admission request. The audit copies it into
+/// `status.requestedBy` once; validation refuses one that names anybody but the creator.
+pub const REQUESTED_BY_ANNOTATION: &str = "sovereignty.io/requested-by";
+
+impl SovereigntyException {
+    /// Who created it: `status.requestedBy` once the audit has recorded it, else the
+    /// annotation the mutating webhook set at creation.
+    pub fn requester(&self) -> Option<&str> {
+        let recorded = self.status.as_ref().and_then(|s| s.requested_by.as_deref());
+        recorded.or_else(|| self.annotated_requester()).filter(|r| !r.is_empty())
+    }
+
+    /// The `sovereignty.io/requested-by` annotation, as written.
+    pub fn annotated_requester(&self) -> Option<&str> {
+        self.metadata.annotations.as_ref()?.get(REQUESTED_BY_ANNOTATION).map(String::as_str)
+    }
+}
+
 /// One object an exception lets through.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]

@@ -36,6 +36,8 @@ pub struct CompiledException {
     /// `expires` as written (RFC 3339).
     pub expires_text: String,
     pub created: Option<SystemTime>,
+    /// Who created it ([`SovereigntyException::requester`]), for its status.
+    pub requested_by: Option<String>,
     /// The policy's `maxDuration`, when it sets one.
     max_duration: Option<(Duration, String)>,
     /// Every limit it breaks that does not depend on the time; empty when it keeps them.
@@ -174,7 +176,7 @@ pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> C
                 .push(format!("allowedCountries: {country:?} is not an ISO 3166-1 alpha-2 code such as US or DE"));
         }
     }
-    if let Some(requester) = exception.status.as_ref().and_then(|s| s.requested_by.as_deref())
+    if let Some(requester) = exception.requester()
         && requester == spec.approved_by
     {
         rejections
@@ -238,6 +240,7 @@ pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> C
         expires: SystemTime::from(spec.expires.0),
         expires_text: spec.expires.0.to_string(),
         created: exception.metadata.creation_timestamp.as_ref().map(|t| SystemTime::from(t.0)),
+        requested_by: exception.requester().map(str::to_string),
         max_duration,
         rejections,
     }

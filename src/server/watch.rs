@@ -239,7 +239,7 @@ impl ExceptionStore {
                 state.readiness.synced(EXCEPTIONS);
             }
             watcher::Event::Apply(e) => {
-                let requester = |e: &SovereigntyException| e.status.as_ref().and_then(|s| s.requested_by.clone());
+                let requester = |e: &SovereigntyException| e.requester().map(str::to_string);
                 let old = self.exceptions.insert(key(&e), e.clone());
                 let same = old.as_ref().is_some_and(|o| {
                     o.spec == e.spec && requester(o) == requester(&e) && o.metadata.namespace == e.metadata.namespace

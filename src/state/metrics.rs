@@ -33,7 +33,7 @@ struct PolicyLabel {
     policy: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct ExceptionLabels {
     policy: String,
     /// `namespace/name`
@@ -79,6 +79,8 @@ pub struct Metrics {
     inventory: Family<KindLabel, Gauge>,
     exemptions: Family<PolicyLabel, Counter>,
     exception_uses: Family<ExceptionLabels, Gauge>,
+    /// The label sets `exception_uses` has now, so those of deleted exceptions can be removed.
+    exception_labels: Mutex<BTreeSet<ExceptionLabels>>,
     violations: Family<ViolationLabels, Counter>,
     pinned: Family<ViolationLabels, Counter>,
     declassifications: Family<DeclassificationLabels, Counter>,
@@ -106,6 +108,7 @@ impl Default for Metrics {
             inventory: Family::default(),
             exemptions: Family::default(),
             exception_uses: Family::default(),
+            exception_labels: Mutex::default(),
             violations: Family::default(),
             pinned: Family::default(),
             declassifications: Family::default(),
@@ -128,7 +131,7 @@ impl Default for Metrics {
         registry.register("exemptions", "Admissions let through by a policy's exemptions", m.exemptions.clone());
         registry.register(
             "exception_uses",
-            "Objects admitted under a SovereigntyException (not counting dry runs) since this replica started, by policy and exception",
+            "Objects a SovereigntyException currently lets through, by policy and exception, as the last audit pass found them (its status.uses)",
             m.exception_uses.clone(),
         );
         registry.register(
@@ -183,10 +186,22 @@ impl Metrics {
         self.exemptions.get_or_create(&PolicyLabel { policy: policy.to_string() }).inc();
     }
 
-    /// An object admitted under exception `namespace/name` of `policy`.
-    pub fn exception_use(&self, policy: &str, exception: &str) {
-        let labels = ExceptionLabels { policy: policy.to_string(), exception: exception.to_string() };
-        self.exception_uses.get_or_create(&labels).inc();
+    /// Replaces the audit's counts: (policy, exception `namespace/name`) → objects it lets
+    /// through now. Exceptions no longer there lose their series.
+    pub fn set_exception_uses(&self, counts: &BTreeMap<(String, String), i64>) {
+        let mut current = self.exception_labels.lock().unwrap_or_else(|p| p.into_inner());
+        let next: BTreeSet<ExceptionLabels> = counts
+            .iter()
+            .map(|((policy, exception), n)| {
+                let labels = ExceptionLabels { policy: policy.clone(), exception: exception.clone() };
+                self.exception_uses.get_or_create(&labels).set(*n);
+                labels
+            })
+            .collect();
+        for gone in current.difference(&next) {
+            self.exception_uses.remove(gone);
+        }
+        *current = next;
     }
 
     pub fn violation(&self, policy: &str, data_class: &str, kind: &str) {

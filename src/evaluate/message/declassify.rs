@@ -31,7 +31,10 @@ fn exception_way(class: &ClassRule, policy: &CompiledPolicy, covering: &str) -> 
         class.name, policy.name
     );
     if !policy.exceptions.allowed {
-        out.push_str(&format!(" (policy {} accepts exceptions only once spec.exceptions.allowed is true)", policy.name));
+        out.push_str(&format!(
+            " (policy {} accepts exceptions only once spec.exceptions.allowed is true)",
+            policy.name
+        ));
     }
     out
 }

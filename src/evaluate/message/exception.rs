@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::super::decision::ExceptionUse;
 use super::shorten;
-use crate::policy::{CompiledException, Standing};
+use crate::policy::{CompiledException, REQUESTED_BY_ANNOTATION, Standing};
 
 /// Why the exceptions recorded for an object did not help, appended to its violation.
 pub(in crate::evaluate) fn lapsed_exceptions(lapsed: &[(&CompiledException, Standing)]) -> String {
@@ -58,4 +58,12 @@ pub fn excepted(who: &str, use_: &ExceptionUse) -> (String, String) {
 /// A SovereigntyException refused at admission: what is wrong and how to proceed.
 pub(in crate::evaluate) fn refused_exception(who: &str, reason: &str) -> (String, String) {
     (shorten(format!("{who}: {reason}")), format!("{who} is refused: {reason}"))
+}
+
+/// Why an exception whose requested-by annotation names somebody else is refused.
+pub(in crate::evaluate) fn forged_requester(claimed: &str, user: Option<&str>) -> String {
+    format!(
+        "its annotation {REQUESTED_BY_ANNOTATION} says {claimed} requested it, but {} is creating it; the annotation records who created the exception and only sovereign's mutating webhook sets it: remove it",
+        user.unwrap_or("an unnamed user")
+    )
 }

@@ -26,7 +26,7 @@ pub(super) use self::declassify::{
     declassified_namespace, declassified_object, declassified_policy, declassified_unseen,
 };
 pub use self::exception::excepted;
-pub(super) use self::exception::{lapsed_exceptions, refused_exception};
+pub(super) use self::exception::{forged_requester, lapsed_exceptions, refused_exception};
 use self::holders::{copy_fix, holder_phrase, store_fix};
 
 /// `Pod gov-id/web` or `PersistentVolume pv-1`.
@@ -37,7 +37,6 @@ pub(crate) fn who(object: &Object, namespace: Option<&str>) -> String {
         None => format!("{} {name}", object.kind()),
     }
 }
-
 
 /// How the exposure reaches its places, before the places: "may be scheduled to".
 fn verb(exposure: &Exposure) -> String {
@@ -147,7 +146,6 @@ pub(crate) fn violation(
         ),
     )
 }
-
 
 /// Where the data may reside, e.g. `jurisdiction ID (regions ap-southeast-3, asia-southeast2)`.
 pub(crate) fn allowed_text(class: &ClassRule) -> String {
