@@ -215,7 +215,7 @@ pub(super) fn compile_policy(name: &str, spec: &SovereigntyPolicySpec, index: us
 
     let rules = &spec.exceptions;
     if let Some(max) = &rules.max_duration
-        && let Err(e) = super::exception_index::parse_max_duration(max)
+        && let Err(e) = super::duration::parse_max_duration(max)
     {
         errors.push(format!("spec.exceptions: {e}"));
     }

@@ -3,13 +3,12 @@
 //! the policy checked. What depends on the time (expiry, the longest duration counted from
 //! creation) is answered by [`CompiledException::standing`] at a time the caller gives.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime};
 
-use super::compile::CompiledPolicy;
+use super::compile::{ClassRule, CompiledPolicy};
 use super::exception::{ExceptionPhase, LegalBasis, SovereigntyException};
 use super::selector::Selector;
-use super::set::PolicySet;
 use crate::catalog;
 use crate::inventory::Labels;
 
@@ -20,7 +19,7 @@ pub struct CompiledException {
     pub name: String,
     /// The policy it names, as written.
     pub policy: String,
-    /// Index of that policy in [`PolicySet::policies`], when it is loaded.
+    /// Index of that policy in the policy set's `policies`, when it is loaded.
     pub policy_index: Option<usize>,
     pub classes: Vec<String>,
     pub namespaces: Vec<String>,
@@ -119,29 +118,19 @@ fn days_text(d: Duration) -> String {
     }
 }
 
-/// A policy's `maxDuration`: a number and a unit, `d`, `h`, `m` or `s`.
-pub fn parse_max_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("maxDuration {text:?} is not a number with a unit d, h, m or s (e.g. 90d)");
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(n.checked_mul(seconds).ok_or_else(bad)?))
-}
-
-/// Compiles one exception against the policies in `set`.
-pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> CompiledException {
+/// Compiles one exception against compiled policies and the classes they define (a
+/// [`super::PolicySet`]'s, see [`super::compile_exception`]).
+pub(super) fn compile_against(
+    exception: &SovereigntyException,
+    policies: &[CompiledPolicy],
+    classes: &HashMap<String, ClassRule>,
+) -> CompiledException {
     let spec = &exception.spec;
     let namespace = exception.metadata.namespace.clone().unwrap_or_default();
     let name = exception.metadata.name.clone().unwrap_or_default();
     let mut rejections = Vec::new();
-    let policy_index = set.policies.iter().position(|p| p.name == spec.policy);
-    let policy: Option<&CompiledPolicy> = policy_index.map(|i| &set.policies[i]);
+    let policy_index = policies.iter().position(|p| p.name == spec.policy);
+    let policy: Option<&CompiledPolicy> = policy_index.map(|i| &policies[i]);
 
     let selector = spec.matches.object_selector.as_ref().and_then(|s| match Selector::compile(s) {
         Ok(s) => Some(s),
@@ -211,12 +200,14 @@ pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> C
                 ));
             }
             for class in &spec.data_classes {
-                if set.classes.get(class).is_none_or(|c| Some(c.policy) != policy_index) {
+                if classes.get(class).is_none_or(|c| Some(c.policy) != policy_index) {
                     rejections.push(format!("data class {class:?} is not defined by policy {}", policy.name));
                 }
             }
-            max_duration =
-                rules.max_duration.as_ref().and_then(|text| Some((parse_max_duration(text).ok()?, text.clone())));
+            max_duration = rules
+                .max_duration
+                .as_ref()
+                .and_then(|text| Some((super::duration::parse_max_duration(text).ok()?, text.clone())));
             let countries: Vec<String> = spec.allowed_countries.iter().map(|c| c.to_ascii_uppercase()).collect();
             regions = catalog::regions_in(&countries, &policy.providers);
             for region in &spec.allowed_regions {
@@ -243,43 +234,5 @@ pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> C
         requested_by: exception.requester().map(str::to_string),
         max_duration,
         rejections,
-    }
-}
-
-impl PolicySet {
-    /// The same set, with these exceptions compiled against its policies (replacing any it had).
-    pub fn with_exceptions(mut self, exceptions: &[SovereigntyException]) -> Self {
-        let mut compiled: Vec<CompiledException> = exceptions.iter().map(|e| compile_exception(e, &self)).collect();
-        compiled.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.exceptions = compiled;
-        self
-    }
-
-    /// Whether an exception may be created or updated: the limits it breaks, at `now`, for
-    /// the user who asks (nobody approves their own exception).
-    pub fn admit_exception(
-        &self,
-        exception: &SovereigntyException,
-        user: Option<&str>,
-        now: Option<SystemTime>,
-    ) -> Result<(), Vec<String>> {
-        let compiled = compile_exception(exception, self);
-        let mut reasons = match compiled.standing(now) {
-            Standing::Rejected(reasons) => reasons,
-            Standing::Active => Vec::new(),
-            Standing::Expired => vec![format!(
-                "it expires at {}, which is not in the future; set a later expires",
-                compiled.expires_text
-            )],
-        };
-        if let Some(user) = user
-            && user == compiled.approved_by
-            && !reasons.iter().any(|r| r.contains("nobody approves their own exception"))
-        {
-            reasons.push(format!(
-                "it is approved by {user}, who is requesting it; nobody approves their own exception: ask the approver named in approvedBy or another to apply it"
-            ));
-        }
-        if reasons.is_empty() { Ok(()) } else { Err(reasons) }
     }
 }

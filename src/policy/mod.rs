@@ -2,6 +2,7 @@
 
 mod classify;
 mod compile;
+mod duration;
 mod exception;
 mod exception_index;
 mod jurisdiction;
@@ -12,10 +13,11 @@ mod types;
 
 pub use classify::ClassifyIndex;
 pub use compile::{ClassRule, CompiledPolicy};
+pub use duration::parse_max_duration;
 pub use exception::*;
-pub use exception_index::{CompiledException, Standing, compile_exception, parse_max_duration};
+pub use exception_index::{CompiledException, Standing};
 pub use jurisdiction::jurisdiction_countries;
 pub use selector::Selector;
-pub use set::{PolicySet, RejectedPolicy};
+pub use set::{PolicySet, RejectedPolicy, compile_exception};
 pub use stores::{CompiledStores, StoreKind, Stores, path_steps};
 pub use types::*;

@@ -6,9 +6,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use super::classify::{ClassifyIndex, ClassifyLookup};
 use super::compile::{ClassRule, CompiledPolicy, compile_policy};
+use super::exception::SovereigntyException;
+use super::exception_index::{CompiledException, Standing, compile_against};
 use super::types::*;
 
 /// A policy that failed validation; it is ignored, never partly applied.
@@ -102,5 +105,48 @@ impl PolicySet {
 
     pub fn is_empty(&self) -> bool {
         self.classes.is_empty()
+    }
+}
+
+/// Compiles one exception against the policies in `set`.
+pub fn compile_exception(exception: &SovereigntyException, set: &PolicySet) -> CompiledException {
+    compile_against(exception, &set.policies, &set.classes)
+}
+
+impl PolicySet {
+    /// The same set, with these exceptions compiled against its policies (replacing any it had).
+    pub fn with_exceptions(mut self, exceptions: &[SovereigntyException]) -> Self {
+        let mut compiled: Vec<CompiledException> = exceptions.iter().map(|e| compile_exception(e, &self)).collect();
+        compiled.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        self.exceptions = compiled;
+        self
+    }
+
+    /// Whether an exception may be created or updated: the limits it breaks, at `now`, for
+    /// the user who asks (nobody approves their own exception).
+    pub fn admit_exception(
+        &self,
+        exception: &SovereigntyException,
+        user: Option<&str>,
+        now: Option<SystemTime>,
+    ) -> Result<(), Vec<String>> {
+        let compiled = compile_exception(exception, self);
+        let mut reasons = match compiled.standing(now) {
+            Standing::Rejected(reasons) => reasons,
+            Standing::Active => Vec::new(),
+            Standing::Expired => vec![format!(
+                "it expires at {}, which is not in the future; set a later expires",
+                compiled.expires_text
+            )],
+        };
+        if let Some(user) = user
+            && user == compiled.approved_by
+            && !reasons.iter().any(|r| r.contains("nobody approves their own exception"))
+        {
+            reasons.push(format!(
+                "it is approved by {user}, who is requesting it; nobody approves their own exception: ask the approver named in approvedBy or another to apply it"
+            ));
+        }
+        if reasons.is_empty() { Ok(()) } else { Err(reasons) }
     }
 }

@@ -2,7 +2,9 @@
 
 mod body_limit;
 pub mod discovery;
+pub mod live_pods;
 mod objects;
+pub mod policy_watch;
 pub mod standalone;
 pub mod telemetry;
 pub mod tls;
@@ -108,7 +110,7 @@ impl Server {
                     readiness.register(source);
                 }
                 let mut state = State::new(PolicySet::default(), Inventory::default(), readiness);
-                state.pods = Some(Arc::new(watch::LivePods(client.clone())));
+                state.pods = Some(Arc::new(live_pods::LivePods(client.clone())));
                 let channel = config.audit.as_ref().map(|_| Notifier::channel());
                 let state = Arc::new(state);
                 watch::start(client.clone(), state.clone(), channel.as_ref().map(|(notifier, _)| notifier.clone()));

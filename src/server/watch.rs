@@ -3,26 +3,21 @@
 //! and Nodes are watched metadata-only; every other kind through `objects.rs`, one watch
 //! per kind shared by the inventory and the audit.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt, future::BoxFuture};
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::core::PartialObjectMeta;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use serde::Serialize;
-use serde_json::Value;
 
+use super::policy_watch::{EXCEPTIONS, ExceptionStore, POLICIES, PolicyStore};
 use crate::audit::{Change, Notifier, Touched};
-use crate::evaluate::Held;
 use crate::inventory::Tracked;
 use crate::policy::{SovereigntyException, SovereigntyPolicy};
-use crate::state::{PodSource, State};
-
-pub const POLICIES: &str = "SovereigntyPolicy";
-pub const EXCEPTIONS: &str = "SovereigntyException";
+use crate::state::State;
 
 /// Every cache `/readyz` waits for in cluster mode: the kinds the table marks watched
 /// (those the API server does not serve are marked synced once discovery says so).
@@ -54,7 +49,7 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
         }
         let exceptions = watcher(Api::<SovereigntyException>::all(client), config()).default_backoff();
         let mut stream = std::pin::pin!(exceptions);
-        let mut store = ExceptionStore { audit: exceptions_audit, ..ExceptionStore::default() };
+        let mut store = ExceptionStore::new(exceptions_audit);
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
@@ -68,7 +63,7 @@ pub fn start(client: Client, state: Arc<State>, audit: Option<Notifier>) {
     let policies = watcher(Api::<SovereigntyPolicy>::all(client), config()).default_backoff();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(policies);
-        let mut store = PolicyStore { audit, ..PolicyStore::default() };
+        let mut store = PolicyStore::new(audit);
         while let Some(item) = stream.next().await {
             match item {
                 Ok(event) => {
@@ -149,183 +144,6 @@ fn audit_change<K: Tracked + Serialize>(event: &watcher::Event<K>) -> Option<Cha
 /// bookkeeping (resourceVersion, managedFields), so heartbeats hash the same.
 fn fingerprint<K: Tracked + Serialize>(object: &K) -> u64 {
     super::objects::fingerprint(&serde_json::to_value(object).unwrap_or_default())
-}
-
-/// The policies seen so far; every change recompiles the index and swaps it in.
-#[derive(Default)]
-pub struct PolicyStore {
-    policies: BTreeMap<String, SovereigntyPolicy>,
-    listing: Option<BTreeMap<String, SovereigntyPolicy>>,
-    synced: bool,
-    /// Where to tell the audit about policy changes, when it runs.
-    audit: Option<Notifier>,
-}
-
-impl PolicyStore {
-    pub fn apply(&mut self, state: &State, event: watcher::Event<SovereigntyPolicy>) {
-        let name = |p: &SovereigntyPolicy| p.metadata.name.clone().unwrap_or_default();
-        match event {
-            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
-            watcher::Event::InitApply(p) => {
-                self.listing.get_or_insert_with(BTreeMap::new).insert(name(&p), p);
-            }
-            watcher::Event::InitDone => {
-                self.policies = self.listing.take().unwrap_or_default();
-                self.synced = true;
-                self.publish(state);
-                state.readiness.synced(POLICIES);
-                if let Some(audit) = &self.audit {
-                    audit.send(Change::PoliciesRelisted(self.policies.values().cloned().collect()));
-                }
-            }
-            watcher::Event::Apply(p) => {
-                let old = self.policies.insert(name(&p), p.clone());
-                // The audit writing a status changes nothing the index holds.
-                let same =
-                    old.as_ref().is_some_and(|o| o.spec == p.spec && o.metadata.generation == p.metadata.generation);
-                if !same {
-                    self.publish(state);
-                }
-                self.tell_audit(old, Some(p));
-            }
-            watcher::Event::Delete(p) => {
-                let old = self.policies.remove(&name(&p));
-                self.publish(state);
-                self.tell_audit(old, None);
-            }
-        }
-    }
-
-    fn tell_audit(&self, old: Option<SovereigntyPolicy>, new: Option<SovereigntyPolicy>) {
-        if let (Some(audit), true) = (&self.audit, self.synced) {
-            audit.send(Change::Policy { old: old.map(Box::new), new: new.map(Box::new) });
-        }
-    }
-
-    fn publish(&self, state: &State) {
-        if self.synced {
-            state.set_policies(self.policies.values().cloned().collect());
-        }
-    }
-}
-
-/// The SovereigntyExceptions seen so far; every change that can alter what they allow
-/// (spec, or the requester recorded in status) recompiles the index.
-#[derive(Default)]
-pub struct ExceptionStore {
-    exceptions: BTreeMap<(String, String), SovereigntyException>,
-    listing: Option<BTreeMap<(String, String), SovereigntyException>>,
-    synced: bool,
-    /// Where to tell the audit that exceptions changed or expired, when it runs.
-    audit: Option<Notifier>,
-    /// Wakes the audit at each coming expiry (replaced on every change).
-    expiries: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl ExceptionStore {
-    pub fn apply(&mut self, state: &State, event: watcher::Event<SovereigntyException>) {
-        let key = |e: &SovereigntyException| {
-            (e.metadata.namespace.clone().unwrap_or_default(), e.metadata.name.clone().unwrap_or_default())
-        };
-        match event {
-            watcher::Event::Init => self.listing = Some(BTreeMap::new()),
-            watcher::Event::InitApply(e) => {
-                self.listing.get_or_insert_with(BTreeMap::new).insert(key(&e), e);
-            }
-            watcher::Event::InitDone => {
-                self.exceptions = self.listing.take().unwrap_or_default();
-                self.synced = true;
-                self.publish(state);
-                state.readiness.synced(EXCEPTIONS);
-            }
-            watcher::Event::Apply(e) => {
-                let requester = |e: &SovereigntyException| e.requester().map(str::to_string);
-                let old = self.exceptions.insert(key(&e), e.clone());
-                let same = old.as_ref().is_some_and(|o| {
-                    o.spec == e.spec && requester(o) == requester(&e) && o.metadata.namespace == e.metadata.namespace
-                });
-                if !same {
-                    self.publish(state);
-                }
-            }
-            watcher::Event::Delete(e) => {
-                self.exceptions.remove(&key(&e));
-                self.publish(state);
-            }
-        }
-    }
-
-    fn publish(&mut self, state: &State) {
-        if !self.synced {
-            return;
-        }
-        state.set_exceptions(self.exceptions.values().cloned().collect());
-        let Some(audit) = &self.audit else { return };
-        audit.send(Change::Exceptions);
-        // Expiry is enforced at the instant (SPEC §14): admission reads the clock on every
-        // request; the audit is woken at each expiry instead of waiting for its period.
-        let now = std::time::SystemTime::now();
-        let mut coming: Vec<std::time::SystemTime> = self
-            .exceptions
-            .values()
-            .map(|e| std::time::SystemTime::from(e.spec.expires.0))
-            .filter(|at| *at > now)
-            .collect();
-        coming.sort();
-        coming.dedup();
-        if let Some(previous) = self.expiries.take() {
-            previous.abort();
-        }
-        if coming.is_empty() || tokio::runtime::Handle::try_current().is_err() {
-            return;
-        }
-        let audit = audit.clone();
-        self.expiries = Some(tokio::spawn(async move {
-            for at in coming {
-                let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
-                tokio::time::sleep(wait).await;
-                tracing::info!("a SovereigntyException expired; re-judging what it covered");
-                audit.send(Change::Exceptions);
-            }
-        }));
-    }
-}
-
-/// Reads a pod from the API server, for bindings that beat the watch.
-pub struct LivePods(pub Client);
-
-impl PodSource for LivePods {
-    fn fetch<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<Option<Value>, String>> {
-        Box::pin(async move {
-            let pod =
-                Api::<Pod>::namespaced(self.0.clone(), namespace).get_opt(name).await.map_err(|e| e.to_string())?;
-            pod.map(|pod| serde_json::to_value(pod).map_err(|e| e.to_string())).transpose()
-        })
-    }
-
-    fn list<'a>(&'a self, namespace: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Held>, String>> {
-        Box::pin(async move {
-            let api = match namespace {
-                Some(ns) => Api::<Pod>::namespaced(self.0.clone(), ns),
-                None => Api::<Pod>::all(self.0.clone()),
-            };
-            let mut held = Vec::new();
-            let mut params = kube::api::ListParams::default().limit(500);
-            loop {
-                let page = api.list_metadata(&params).await.map_err(|e| e.to_string())?;
-                held.extend(page.items.into_iter().map(|pod| Held {
-                    kind: "Pod".into(),
-                    namespace: pod.metadata.namespace,
-                    name: pod.metadata.name.unwrap_or_default(),
-                    labels: pod.metadata.labels.unwrap_or_default(),
-                }));
-                match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                    Some(token) => params = params.continue_token(&token),
-                    None => return Ok(held),
-                }
-            }
-        })
-    }
 }
 
 #[cfg(test)]
