@@ -9,8 +9,7 @@ use crate::inventory::{Claim, Meta, PodSpec, Volume};
 use crate::kinds::{self, Kind};
 use crate::policy::{SovereigntyException, SovereigntyPolicy};
 
-/// The namespace an object without one is created in.
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub use crate::inventory::DEFAULT_NAMESPACE;
 
 /// An object, parsed as far as judging it requires.
 #[derive(Debug)]

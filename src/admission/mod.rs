@@ -4,5 +4,7 @@ mod declassify;
 mod mutate;
 pub mod review;
 mod router;
+mod shared;
 
-pub use router::{Limits, metrics_router, router};
+pub use router::{metrics_router, router};
+pub use shared::Limits;

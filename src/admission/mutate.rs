@@ -17,7 +17,7 @@ use kube::core::admission::AdmissionResponse;
 use serde_json::{Value, json};
 
 use super::review::{BadReview, Request, Review, checked};
-use super::router::Shared;
+use super::shared::Shared;
 use crate::evaluate::{Caller, Context, Object, ObjectError, PinOutcome, pin};
 use crate::policy::REQUESTED_BY_ANNOTATION;
 use crate::state::State;

@@ -1,7 +1,7 @@
 //! Routes: `POST /validate`, `POST /mutate`, `GET /healthz`, `GET /readyz` (HTTPS); `GET /metrics` (plain).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,22 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::review::answer;
+use super::shared::{Limits, Shared};
 use crate::state::State;
-
-/// Bounds on one request.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// Largest body accepted; larger ones get 413.
-    pub max_body_bytes: usize,
-    /// Time to answer, kept below the webhook's `timeoutSeconds`.
-    pub deadline: Duration,
-}
-
-#[derive(Clone)]
-pub(super) struct Shared {
-    pub(super) state: Arc<State>,
-    pub(super) limits: Limits,
-}
 
 pub fn router(state: Arc<State>, limits: Limits) -> Router {
     Router::new()

@@ -109,7 +109,7 @@ pub(crate) fn evaluate_files(
             continue;
         }
         let decision = evaluate(&object, &ctx, &inv, &set);
-        let (decision, pinned) = super::fix::remediate(&doc.value, &object, decision, &ctx, &inv, &set);
+        let (decision, pinned) = super::remediate::remediate(&doc.value, &object, decision, &ctx, &inv, &set);
         let mut judged = outcome(&object, decision, doc.origin);
         judged.pinned = pinned;
         outcomes.push(judged);

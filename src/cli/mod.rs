@@ -5,6 +5,7 @@ pub mod fix;
 mod live;
 pub mod output;
 mod regions;
+mod remediate;
 pub mod report;
 mod serve;
 

@@ -35,7 +35,7 @@ impl From<ObjectMeta> for Meta {
 impl Meta {
     /// The namespace, `default` when unset.
     pub fn namespace_or_default(&self) -> &str {
-        self.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(crate::object::DEFAULT_NAMESPACE)
+        self.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(super::DEFAULT_NAMESPACE)
     }
 }
 
@@ -88,7 +88,7 @@ pub struct Claim {
     pub selector: Option<LabelSelector>,
     /// `spec.dataSourceRef`, else `spec.dataSource`: the claim or snapshot it is cloned or
     /// restored from, whose data classes it carries (SPEC §12).
-    pub data_source: Option<super::copies::SourceRef>,
+    pub data_source: Option<SourceRef>,
 }
 
 /// What a pod volume is, as far as location goes.
@@ -134,5 +134,35 @@ impl Pod {
     pub(crate) fn trimmed(self) -> Pod {
         let volumes = self.spec.volumes.into_iter().filter(|v| matches!(v.source, VolumeSource::Claim(_))).collect();
         Pod { meta: self.meta, spec: PodSpec { node_name: self.spec.node_name, volumes, ..Default::default() } }
+    }
+}
+
+/// The group of the CSI snapshot kinds.
+pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+
+/// A claim's `spec.dataSource` / `spec.dataSourceRef`: what it is restored or cloned from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRef {
+    #[serde(default)]
+    pub api_group: Option<String>,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    /// Only `dataSourceRef` may name another namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+impl SourceRef {
+    /// Whether it names a PersistentVolumeClaim (core group).
+    pub fn is_claim(&self) -> bool {
+        self.kind == "PersistentVolumeClaim" && self.api_group.as_deref().unwrap_or_default().is_empty()
+    }
+
+    /// Whether it names a VolumeSnapshot.
+    pub fn is_snapshot(&self) -> bool {
+        self.kind == "VolumeSnapshot" && self.api_group.as_deref() == Some(SNAPSHOT_GROUP)
     }
 }

@@ -11,8 +11,7 @@ use serde::Deserialize;
 use super::compact::Meta;
 use crate::kinds::{self, Kind};
 
-/// The group of the CSI snapshot kinds.
-pub const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+pub use super::compact::{SNAPSHOT_GROUP, SourceRef};
 /// Velero's group.
 pub const VELERO_GROUP: &str = "velero.io";
 /// The annotation that marks a default VolumeSnapshotClass.
@@ -25,33 +24,6 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
-}
-
-/// A claim's `spec.dataSource` / `spec.dataSourceRef`: what it is restored or cloned from.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceRef {
-    #[serde(default)]
-    pub api_group: Option<String>,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub name: String,
-    /// Only `dataSourceRef` may name another namespace.
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
-
-impl SourceRef {
-    /// Whether it names a PersistentVolumeClaim (core group).
-    pub fn is_claim(&self) -> bool {
-        self.kind == "PersistentVolumeClaim" && self.api_group.as_deref().unwrap_or_default().is_empty()
-    }
-
-    /// Whether it names a VolumeSnapshot.
-    pub fn is_snapshot(&self) -> bool {
-        self.kind == "VolumeSnapshot" && self.api_group.as_deref() == Some(SNAPSHOT_GROUP)
-    }
 }
 
 /// A VolumeSnapshot.

@@ -55,7 +55,7 @@ fn namespace_of(kind: &Kind, namespace: Option<&str>) -> String {
     match namespace.filter(|n| !n.is_empty()) {
         _ if !kind.namespaced() => String::new(),
         Some(namespace) => namespace.to_string(),
-        None => crate::object::DEFAULT_NAMESPACE.to_string(),
+        None => super::DEFAULT_NAMESPACE.to_string(),
     }
 }
 

@@ -22,6 +22,9 @@ use crate::kinds::{self, Reading};
 
 pub type Labels = BTreeMap<String, String>;
 
+/// The namespace an object without one is created in.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// The annotation that marks the cluster's default StorageClass.
 const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 

@@ -27,7 +27,7 @@ pub trait Tracked: Sized {
     }
 
     fn namespace(&self) -> &str {
-        self.meta().namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(crate::object::DEFAULT_NAMESPACE)
+        self.meta().namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(super::DEFAULT_NAMESPACE)
     }
 }
 
@@ -139,7 +139,7 @@ impl Inventory {
 
     /// Removes one object of an inventory kind (`namespace` ignored for cluster-scoped kinds).
     pub fn remove(&mut self, kind: &Kind, namespace: &str, name: &str) {
-        let namespace = if namespace.is_empty() { crate::object::DEFAULT_NAMESPACE } else { namespace };
+        let namespace = if namespace.is_empty() { super::DEFAULT_NAMESPACE } else { namespace };
         match kind.reading {
             Reading::Metadata if kind.kind == "Node" => self.remove_node(name),
             Reading::Metadata => self.remove_namespace(name),

@@ -7,8 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use super::compact::SourceRef;
 use super::compact::{Claim, ClaimRef, Meta, NodeTerm, Pod, PodSpec, PodVolume, Volume, VolumeSource};
-use super::copies::SourceRef;
 
 /// Any object, for its metadata alone (Namespaces, Nodes, kinds sovereign does not judge).
 #[derive(Deserialize)]

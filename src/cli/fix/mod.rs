@@ -15,47 +15,14 @@ mod text_edit;
 
 use std::path::PathBuf;
 
-use serde_json::Value;
-
 use self::apply::fix_file;
 use self::documents::{is_json, read_sources};
 use super::check::{CheckError, compile_policies};
-use crate::evaluate::{Context, Decision, Object, PinOutcome, Pinned, Verdict, evaluate, pin};
+use crate::evaluate::Pinned;
 use crate::files;
-use crate::inventory::Inventory;
 use crate::manifest;
-use crate::policy::PolicySet;
 
 pub use self::summary::{printed, summary};
-
-/// What `check` reports for an object once pinning is taken into account: the decision on
-/// the pinned object (verdict [`Verdict::Pinned`] when pinning makes it compliant), and what
-/// was pinned. Objects that need no pinning keep their decision.
-pub(crate) fn remediate(
-    value: &Value,
-    object: &Object,
-    decision: Decision,
-    ctx: &Context,
-    inventory: &Inventory,
-    policies: &PolicySet,
-) -> (Decision, Vec<Pinned>) {
-    if matches!(decision.verdict, Verdict::Allow | Verdict::Exempt | Verdict::Excepted) {
-        return (decision, Vec::new());
-    }
-    let PinOutcome::Pinned(pinning) = pin(value, object, ctx, inventory, policies) else {
-        return (decision, Vec::new());
-    };
-    let mut pinned_value = value.clone();
-    let Ok(pinned_object) = pinning.apply(&mut pinned_value).map(|()| Object::parse(&pinned_value)) else {
-        return (decision, Vec::new());
-    };
-    let Ok(pinned_object) = pinned_object else { return (decision, Vec::new()) };
-    let mut after = evaluate(&pinned_object, ctx, inventory, policies);
-    if after.verdict == Verdict::Allow {
-        after.verdict = Verdict::Pinned;
-    }
-    (after, pinning.pinned)
-}
 
 /// One object `fix` pinned, or left alone although pinning was asked for.
 #[derive(Debug)]
