@@ -117,7 +117,7 @@ fn dry_run(manifest: &str) -> Run {
 #[ignore = "needs a kube-apiserver: run tests/run.sh"]
 fn snapshots_and_schedules_are_judged_at_admission() {
     fixtures("copy-adm");
-    let _server = Sovereign::start();
+    let server = Sovereign::start();
     apply(&policy("copy-adm", "copy-adm")).success();
     // Once the server has the policy and the classes, the Jakarta snapshot goes through.
     eventually("the policy and snapshot classes to reach the server", WAIT, || {
@@ -153,6 +153,11 @@ fn snapshots_and_schedules_are_judged_at_admission() {
     ] {
         kubectl(&["delete", kind, name, "-n", ns, "--ignore-not-found"]).success();
     }
+    // Claim copy-adm/data still holds the class: the declassification guard rightly refuses
+    // the policy's deletion while the webhook is registered.
+    let refused = kubectl(&["delete", "sovpol", "copy-adm"]).failure();
+    assert!(refused.text().contains("PersistentVolumeClaim copy-adm/data"), "{}", refused.text());
+    drop(server);
     kubectl(&["delete", "sovpol", "copy-adm"]).success();
 }
 
