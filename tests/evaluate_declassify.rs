@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use common::*;
 use sovereign::evaluate::{
-    Change, Context, Decision, Held, Holdings, Object, Outcome, Verdict, declassification, holdings_needed,
+    Change, Context, Decision, Held, Holdings, Object, Outcome, Verdict, declassification, holdings_needed, label_sets,
 };
 use sovereign::inventory::{Inventory, Labels};
 use sovereign::policy::{PolicySet, SovereigntyException, SovereigntyPolicy};
@@ -77,7 +77,7 @@ fn user(name: &'static str) -> Context<'static> {
 
 fn relabel(old: &str, new: &str, ctx: &Context, set: &PolicySet) -> Decision {
     let (old, new) = (object(old), object(new));
-    let change = Change::Relabel { old: &old, new: &new };
+    let change = Change::Relabel { old: label_sets(&old), new: &new };
     assert_eq!(holdings_needed(&change, ctx, set), Holdings::Nothing, "a relabel lists nothing");
     declassification(&change, ctx, &inventory(INVENTORY), set, Ok(&[]))
 }

@@ -1,5 +1,5 @@
-//! The declassification guard at admission (SPEC §14): the request's old and new object
-//! become a [`Change`]; when the core says it must know what exists, the objects are
+//! The declassification guard at admission (SPEC §14): the request's old labels (or old
+//! policy) and new object become a [`Change`]; when the core says it must know what exists, the objects are
 //! listed (live pods, and the claims, volumes and copies the inventory keeps) within the
 //! lookup budget; the core judges. A list that fails or runs out of time is passed on as
 //! such, and the core refuses rather than guesses.
@@ -7,29 +7,32 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::evaluate::{Change, Context, Decision, Held, Holdings, Object, declassification, holdings_needed};
-use crate::inventory::Inventory;
+use crate::evaluate::{
+    Change, Context, Decision, Held, Holdings, Object, declassification, holdings_needed, label_sets,
+};
+use crate::inventory::{Inventory, Labels};
 use crate::kinds;
+use crate::read::OldLabels;
 use crate::state::State;
 
-/// The change an UPDATE or DELETE makes, as the guard reads it; `None` when it is not one
-/// the guard looks at (a DELETE of anything but a policy, say).
-pub(super) fn change<'a>(old: &'a Object, new: Option<&'a Object>) -> Option<Change<'a>> {
-    match (old, new) {
-        (Object::Policy { policy: old, .. }, Some(Object::Policy { policy: new, .. })) => {
-            Some(Change::Policy { old, new: Some(new) })
-        }
-        (Object::Policy { policy: old, .. }, None) => Some(Change::Policy { old, new: None }),
-        (_, None) => None,
-        (old, Some(new)) if old.kind() == "Namespace" && old.known_kind().is_some_and(|k| k.group.is_empty()) => {
-            Some(Change::Namespace {
-                name: new.meta().name.as_deref().or(old.meta().name.as_deref()).unwrap_or_default(),
-                old: old.meta().labels.as_ref(),
-                new: new.meta().labels.as_ref(),
-            })
-        }
-        (old, Some(new)) => Some(Change::Relabel { old, new }),
+/// The change an UPDATE makes to an object's labels, as the guard reads it; `None` when its
+/// label sets are as they were, so no class can be taken (most updates: nothing to judge).
+pub(super) fn relabel<'a>(old: &'a OldLabels, new: &'a Object) -> Option<Change<'a>> {
+    let now = label_sets(new);
+    let before: Vec<Option<&Labels>> = match now.len() {
+        1 => vec![old.own.as_ref()],
+        _ => vec![old.own.as_ref(), old.template.as_ref()],
+    };
+    let empty = |l: &Option<&Labels>| l.is_none_or(|l| l.is_empty());
+    let same = before.len() == now.len() && before.iter().zip(&now).all(|(b, n)| b == n || (empty(b) && empty(n)));
+    if same {
+        return None;
     }
+    if new.known_kind().is_some_and(|k| k.group.is_empty() && k.kind == "Namespace") {
+        let name = new.meta().name.as_deref().unwrap_or_default();
+        return Some(Change::Namespace { name, old: old.own.as_ref(), new: new.meta().labels.as_ref() });
+    }
+    Some(Change::Relabel { old: before, new })
 }
 
 /// Judges the change, listing what exists first when the core asks for it.

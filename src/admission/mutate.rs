@@ -84,7 +84,7 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
         dry_run: request.dry_run.unwrap_or(false),
     };
     if request.kind.group == "sovereignty.io" && m.kind == "SovereigntyException" && request.sub_resource.is_none() {
-        return Ok(record_requester(m, &request));
+        return Ok(record_requester(m, &request, body));
     }
     // A pod's affinity cannot change once it exists; workloads may be pinned on update too.
     let judged = match request.operation.as_str() {
@@ -163,7 +163,7 @@ fn answer(body: &[u8], state: &State) -> Result<Mutation, BadReview> {
 /// annotation on CREATE (from the request, whatever the object says), and kept as it was on
 /// UPDATE, so that the audit can copy it into `status.requestedBy` and validation can refuse
 /// an exception approved by whoever requested it (SPEC §14).
-fn record_requester(mut m: Mutation, request: &Request<Value>) -> Mutation {
+fn record_requester(mut m: Mutation, request: &Request<Value>, body: &[u8]) -> Mutation {
     let Some(object) = &request.object else { return m };
     m.name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
     let annotations = object.pointer("/metadata/annotations").and_then(Value::as_object);
@@ -171,10 +171,11 @@ fn record_requester(mut m: Mutation, request: &Request<Value>) -> Mutation {
     let wanted: Option<String> = match request.operation.as_str() {
         "CREATE" => request.user_info.username.clone(),
         "UPDATE" => {
-            let old: Option<Value> = request.old_object.as_deref().and_then(|o| serde_json::from_str(o.get()).ok());
+            // The old annotations, in a pass of their own (exceptions change seldom).
+            let review: Value = serde_json::from_slice(body).unwrap_or_default();
             let old =
-                old.as_ref().and_then(|o| o.pointer("/metadata/annotations")?.get(REQUESTED_BY_ANNOTATION)?.as_str());
-            old.map(str::to_string)
+                review.pointer("/request/oldObject/metadata/annotations").and_then(|a| a.get(REQUESTED_BY_ANNOTATION));
+            old.and_then(Value::as_str).map(str::to_string)
         }
         _ => return m,
     };

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::declassify;
-use crate::evaluate::{Caller, Context, Decision, Object, ObjectError, Verdict, evaluate};
+use crate::evaluate::{Caller, Change, Context, Decision, Object, ObjectError, Verdict, evaluate};
 use crate::kinds;
-use crate::read::{Incoming, OnePass, TextField, TypeOf};
+use crate::policy::SovereigntyPolicy;
+use crate::read::{Incoming, OldLabels, OnePass, TextField, TypeOf};
 use crate::state::State;
 use kube::core::Status;
 use kube::core::admission::AdmissionResponse;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -105,10 +105,10 @@ pub(super) struct Request<O> {
     #[serde(default)]
     pub user_info: UserInfo,
     pub object: Option<O>,
-    /// The object as it was (UPDATE, DELETE), kept as text: only the declassification
-    /// guard reads it, for the kinds and operations the table guards.
+    /// The labels of the object as it was (UPDATE, DELETE), read in the same pass with the
+    /// rest of it skipped: all the declassification guard needs but for policies.
     #[serde(default)]
-    pub old_object: Option<Box<RawValue>>,
+    pub old_object: Option<OldLabels>,
     #[serde(default)]
     pub dry_run: Option<bool>,
 }
@@ -168,19 +168,21 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         Err(e) => return Ok(record(unreadable(answer, state, &kind, &e), state, started)),
     };
     // The object as it was, for the guard; a guarded UPDATE or DELETE without one cannot be
-    // judged and is refused.
-    let old = match (guarded, request.old_object.as_deref()) {
-        (false, _) => None,
-        (true, None) => {
+    // judged and is refused. A policy is read whole, in a second pass (rare: policies change
+    // seldom); every other kind only by its labels, read in the first.
+    let old_policy = match (guarded, &request.old_object, kind.as_str()) {
+        (false, _, _) => None,
+        (true, None, _) => {
             let e = ObjectError::Missing { kind: kind.clone(), path: "oldObject".into() };
             return Ok(record(unreadable(answer, state, &kind, &e), state, started));
         }
-        (true, Some(text)) => match Object::from_json(text.get(), &kind) {
-            Ok(old) => Some(old),
+        (true, Some(_), "SovereigntyPolicy") => match old_policy(body) {
+            Ok(policy) => Some(policy),
             Err(e) => return Ok(record(unreadable(answer, state, &kind, &e), state, started)),
         },
+        (true, Some(_), _) => None,
     };
-    if matches!(object, Some(Object::Other { .. })) && old.is_none() {
+    if matches!(object, Some(Object::Other { .. })) && !(guarded && kind == "Namespace") {
         answer.verdict = "unhandled";
         return Ok(record(answer, state, started));
     }
@@ -206,11 +208,26 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
         }
         _ => Decision::allowed(),
     };
-    if let Some(change) = old.as_ref().and_then(|old| declassify::change(old, object.as_ref())) {
+    let change = match (&old_policy, &request.old_object, &object) {
+        (Some(old), _, new) => {
+            let new = match new {
+                Some(Object::Policy { policy, .. }) => Some(policy.as_ref()),
+                _ => None,
+            };
+            Some(Change::Policy { old, new })
+        }
+        (None, Some(old), Some(new)) if guarded => declassify::relabel(old, new),
+        _ => None,
+    };
+    if let Some(change) = change {
         decision.absorb(declassify::judge(&change, &ctx, state, lookup_budget).await);
     }
     if answer.name.is_empty() {
-        answer.name = object.as_ref().or(old.as_ref()).map(Object::display_name).unwrap_or_default();
+        answer.name = match (&object, &old_policy) {
+            (Some(object), _) => object.display_name(),
+            (None, Some(policy)) => policy.metadata.name.clone().unwrap_or_default(),
+            (None, None) => String::new(),
+        };
     }
     for v in &decision.violations {
         state.metrics.violation(&v.policy, &v.data_class, &kind);
@@ -237,6 +254,22 @@ pub async fn answer(body: &[u8], state: &State, lookup_budget: Duration) -> Resu
     answer.verdict = decision.verdict.as_str();
     answer.response = respond(&request.uid, &decision);
     Ok(record(answer, state, started))
+}
+
+/// The policy a review's `oldObject` holds, read in a pass of its own.
+fn old_policy(body: &[u8]) -> Result<SovereigntyPolicy, ObjectError> {
+    #[derive(Deserialize)]
+    struct Old {
+        request: OldRequest,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct OldRequest {
+        old_object: SovereigntyPolicy,
+    }
+    let malformed =
+        |source| ObjectError::Malformed { kind: "SovereigntyPolicy".into(), path: "oldObject".into(), source };
+    serde_json::from_slice::<Old>(body).map(|o| o.request.old_object).map_err(malformed)
 }
 
 /// The answer for an object sovereign could not read: a fail-closed 400.

@@ -20,8 +20,9 @@ use crate::policy::{ClassRule, CompiledPolicy, Enforcement, PolicySet, Sovereign
 
 /// What an update or delete changes, as the guard sees it.
 pub enum Change<'a> {
-    /// A judged object updated: as it was and as it would be.
-    Relabel { old: &'a Object, new: &'a Object },
+    /// A judged object updated: its label sets as they were ([`label_sets`] of the object
+    /// as it was: its own, and a workload's template's) and the object as it would be.
+    Relabel { old: Vec<Option<&'a Labels>>, new: &'a Object },
     /// A Namespace's labels before and after an update.
     Namespace { name: &'a str, old: Option<&'a Labels>, new: Option<&'a Labels> },
     /// A SovereigntyPolicy deleted (`new` is `None`) or updated.
@@ -103,10 +104,10 @@ struct Guard<'s> {
 }
 
 impl<'s> Guard<'s> {
-    fn relabel(&mut self, old: &Object, new: &Object, ctx: &Context, inventory: &Inventory) {
+    fn relabel(&mut self, old: &[Option<&Labels>], new: &Object, ctx: &Context, inventory: &Inventory) {
         let namespace = new.namespace_in(ctx.namespace);
-        let old_facts = Facts::of(old, namespace, inventory);
         let new_facts = Facts::of(new, namespace, inventory);
+        let old_facts = Facts { label_sets: old.to_vec(), ..Facts::of(new, namespace, inventory) };
         let before = classify(&old_facts.label_sets, namespace, &[], inventory, self.policies);
         let after = classify(&new_facts.label_sets, namespace, &[], inventory, self.policies);
         let who = message::who(new, namespace);
@@ -257,6 +258,14 @@ impl<'s> Guard<'s> {
             excepted: Vec::new(),
             declassified: self.declassified,
         }
+    }
+}
+
+/// The label sets classes are read from: an object's own, and a workload's pod template's.
+pub fn label_sets(object: &Object) -> Vec<Option<&Labels>> {
+    match object {
+        Object::Workload { meta, template, .. } => vec![meta.labels.as_ref(), template.meta.labels.as_ref()],
+        other => vec![other.meta().labels.as_ref()],
     }
 }
 

@@ -37,7 +37,7 @@ pub use self::decision::{
     Caller, Confinement, Context, Decision, Declassified, ExceptionUse, Holder, Location, Outcome, Replica,
     SnapshotStore, Verdict, Violation,
 };
-pub use self::declassify::{Change, Held, Holdings, declassification, holdings_needed};
+pub use self::declassify::{Change, Held, Holdings, declassification, holdings_needed, label_sets};
 pub use self::message::SHORT_LIMIT;
 pub use self::pin::{PINNED_ANNOTATION, PinOutcome, Pinned, Pinning, Refusal, pin};
 pub use crate::object::{Binding, Object, ObjectError, Template};

@@ -38,6 +38,7 @@ macro_rules! not_an_object {
 }
 
 mod copies;
+mod labels;
 mod one_pass;
 mod parts;
 mod text;
@@ -45,6 +46,7 @@ mod text;
 use serde_json::Value;
 
 pub use self::copies::kept_copy;
+pub use self::labels::OldLabels;
 pub use self::one_pass::{OnePass, OnePassObject};
 pub use self::parts::TypeOf;
 use self::parts::{Parts, Tree, build};
