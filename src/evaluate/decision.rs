@@ -36,6 +36,17 @@ impl Verdict {
         }
     }
 
+    /// The verdict of these violations (the strictest enforcement among them), or, when
+    /// there are none, `otherwise`.
+    pub fn of(violations: &[Violation], otherwise: Verdict) -> Verdict {
+        let strictest = violations.iter().map(|v| match v.enforcement {
+            Enforcement::Deny => Verdict::Deny,
+            Enforcement::Warn => Verdict::Warn,
+            Enforcement::Audit => Verdict::Audit,
+        });
+        strictest.max().unwrap_or(otherwise)
+    }
+
     /// Whether the request goes through.
     pub fn allowed(self) -> bool {
         self != Verdict::Deny

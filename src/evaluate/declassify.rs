@@ -16,7 +16,7 @@ use super::exception::{Facts, applying};
 use super::message;
 use crate::inventory::{Inventory, Labels};
 use crate::object::Object;
-use crate::policy::{ClassRule, CompiledPolicy, Enforcement, PolicySet, SovereigntyPolicy};
+use crate::policy::{ClassRule, CompiledPolicy, PolicySet, SovereigntyPolicy};
 
 /// What an update or delete changes, as the guard sees it.
 pub enum Change<'a> {
@@ -239,16 +239,8 @@ impl<'s> Guard<'s> {
     }
 
     fn finish(self) -> Decision {
-        let verdict = self
-            .violations
-            .iter()
-            .map(|v| match v.enforcement {
-                Enforcement::Deny => Verdict::Deny,
-                Enforcement::Warn => Verdict::Warn,
-                Enforcement::Audit => Verdict::Audit,
-            })
-            .max()
-            .unwrap_or(if self.exempted_by.is_empty() { Verdict::Allow } else { Verdict::Exempt });
+        let otherwise = if self.exempted_by.is_empty() { Verdict::Allow } else { Verdict::Exempt };
+        let verdict = Verdict::of(&self.violations, otherwise);
         Decision {
             verdict,
             classes: Vec::new(),

@@ -245,22 +245,14 @@ impl<'a> Judge<'a> {
                 (use_.short, use_.message) = message::excepted(&who, use_);
             }
         }
-        let verdict = self
-            .violations
-            .iter()
-            .map(|v| match v.enforcement {
-                Enforcement::Deny => Verdict::Deny,
-                Enforcement::Warn => Verdict::Warn,
-                Enforcement::Audit => Verdict::Audit,
-            })
-            .max()
-            .unwrap_or(if !self.excepted.is_empty() {
-                Verdict::Excepted
-            } else if self.exempted_by.is_empty() {
-                Verdict::Allow
-            } else {
-                Verdict::Exempt
-            });
+        let otherwise = if !self.excepted.is_empty() {
+            Verdict::Excepted
+        } else if self.exempted_by.is_empty() {
+            Verdict::Allow
+        } else {
+            Verdict::Exempt
+        };
+        let verdict = Verdict::of(&self.violations, otherwise);
         Decision {
             verdict,
             classes: self.classes,
